@@ -1,0 +1,49 @@
+using PttmHooks.Clinical.Assessment;
+using PttmHooks.Clinical.Chart;
+using PttmHooks.Clinical.Criteria;
+using PttmHooks.Clinical.Terminology;
+
+namespace PttmHooks.Clinical;
+
+/// <summary>
+/// The PTTM screening rule (pttm-criteria.md, version 1): reads a patient's record and says whether the
+/// chart shows the pattern of pulmonary tumour thrombotic microangiopathy, what the next diagnostic step
+/// is, and why. Pure and thread-safe: no I/O, no clock of its own. One instance can serve every request.
+/// </summary>
+public sealed class PttmRule
+{
+    private readonly Knowledge _knowledge;
+
+    /// <summary>Creates the rule; the value sets are loaded once per process, on first use.</summary>
+    public PttmRule(PttmRuleOptions? options = null)
+    {
+        Options = options ?? PttmRuleOptions.Default;
+        if (Options.LookBack <= TimeSpan.Zero || Options.CtpaMaxAge <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "The look-back window and the CTPA age limit must be positive.");
+        }
+
+        _knowledge = Knowledge.Instance;
+    }
+
+    /// <summary>The rule's parameters.</summary>
+    public PttmRuleOptions Options { get; }
+
+    /// <summary>The version of the rule and its value sets.</summary>
+    public string Version => _knowledge.Version;
+
+    /// <summary>Evaluates the rule for <paramref name="record"/> as of <paramref name="now"/>.</summary>
+    public PttmAssessment Evaluate(PatientRecord record, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var facts = ChartReader.Read(record, _knowledge);
+        return new RuleRun(facts, _knowledge, Options, now).Evaluate();
+    }
+
+    /// <summary>Evaluates the rule for <paramref name="record"/> at the time <paramref name="time"/> gives.</summary>
+    public PttmAssessment Evaluate(PatientRecord record, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        return Evaluate(record, time.GetUtcNow());
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PttmHooks.Clinical.Terminology;
+
+// The shape of the embedded value-sets.json and phrases.json. Read once at start-up.
+internal sealed class ValueSetFile
+{
+    public string Version { get; set; } = "";
+    public string Source { get; set; } = "";
+    public Dictionary<string, string> Systems { get; set; } = [];
+    public Dictionary<string, string> SystemAliases { get; set; } = [];
+    public Dictionary<string, string> UnitAliases { get; set; } = [];
+    public Dictionary<string, string> Icd10Sites { get; set; } = [];
+    public Dictionary<string, string[]> TextSites { get; set; } = [];
+    public Dictionary<string, string[]> RiskFlags { get; set; } = [];
+    public List<ValueSetEntry> ValueSets { get; set; } = [];
+    public List<ConclusionCodeEntry> ConclusionCodes { get; set; } = [];
+    public Dictionary<string, OrderCodeEntry> Orders { get; set; } = [];
+
+    internal static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public static T Load<T>(string logicalName)
+    {
+        using var stream = typeof(ValueSetFile).Assembly.GetManifestResourceStream(logicalName)
+            ?? throw new InvalidOperationException($"Embedded resource {logicalName} is missing from the build.");
+        return JsonSerializer.Deserialize<T>(stream, Options)
+            ?? throw new InvalidOperationException($"Embedded resource {logicalName} is empty.");
+    }
+}
+
+internal sealed class ValueSetEntry
+{
+    public string Id { get; set; } = "";
+    public string Title { get; set; } = "";
+    public string[] AppliesTo { get; set; } = [];
+    public string Criterion { get; set; } = "";
+    public string? Unit { get; set; }
+    public List<CodeEntryDto> Codes { get; set; } = [];
+    public Icd10RuleDto? Icd10 { get; set; }
+    public string[] Synonyms { get; set; } = [];
+    public string[] ExcludeSynonyms { get; set; } = [];
+    public string[][] RequiresAll { get; set; } = [];
+}
+
+internal sealed class CodeEntryDto
+{
+    public string System { get; set; } = "";
+    public string Code { get; set; } = "";
+    public string Display { get; set; } = "";
+    public bool Confirmed { get; set; }
+    public string? Site { get; set; }
+    public string[] Flags { get; set; } = [];
+}
+
+internal sealed class Icd10RuleDto
+{
+    public string[] Include { get; set; } = [];
+    public string[] Exclude { get; set; } = [];
+}
+
+internal sealed class ConclusionCodeEntry
+{
+    public string System { get; set; } = "";
+    public string Code { get; set; } = "";
+    public string Meaning { get; set; } = "";
+    public string Display { get; set; } = "";
+}
+
+internal sealed class OrderCodeEntry
+{
+    public string System { get; set; } = "";
+    public string Code { get; set; } = "";
+    public string Display { get; set; } = "";
+    public string Text { get; set; } = "";
+    public string? SpecimenText { get; set; }
+}
+
+internal sealed class PhraseFile
+{
+    public string About { get; set; } = "";
+    public Dictionary<string, string[]> Cues { get; set; } = [];
+    public Dictionary<string, string[]> Findings { get; set; } = [];
+}

@@ -1,0 +1,134 @@
+using System.Collections.Concurrent;
+using System.Collections.Frozen;
+using Fhir.Metrics;
+using PttmHooks.Clinical.Terminology;
+
+namespace PttmHooks.Clinical.Units;
+
+/// <summary>The outcome of converting a quantity into the rule's unit.</summary>
+internal readonly record struct Converted(bool Ok, double Value, CodeTraits Annotation, string? Problem)
+{
+    public static Converted Fail(string problem, CodeTraits annotation = CodeTraits.None) => new(false, 0, annotation, problem);
+}
+
+/// <summary>
+/// Converts quantities into the rule's units with UCUM (Firely's Fhir.Metrics, which ships with the SDK).
+/// Units EHRs write outside UCUM ("mmHg", "K/uL", "WU") are mapped first through the alias table of
+/// value-sets.json. FEU and DDU are UCUM annotations, not units: they are read off and returned.
+/// Conversion factors are computed once per (unit, target) pair: Fhir.Metrics takes about 2 ms a
+/// conversion, which a chart of thousands of SpO2 readings cannot afford.
+/// </summary>
+internal sealed class UnitConverter
+{
+    private const string UcumSystem = "http://unitsofmeasure.org";
+    private static readonly Lazy<UnitConverter> s_instance = new(() => new UnitConverter(Knowledge.Instance.UnitAliases));
+    private static readonly Lazy<SystemOfUnits> s_ucum = new(UCUM.Load, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private readonly FrozenDictionary<string, string> _aliases;
+    private readonly ConcurrentDictionary<(string From, string To), double> _factors = new();
+
+    public UnitConverter(IReadOnlyDictionary<string, string> aliases) =>
+        _aliases = aliases.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+    public static UnitConverter Instance => s_instance.Value;
+
+    /// <summary>Converts <paramref name="quantity"/> into <paramref name="target"/> (a UCUM code).</summary>
+    public Converted Convert(Hl7.Fhir.Model.Quantity quantity, string target)
+    {
+        if (quantity.Value is not { } value)
+        {
+            return Converted.Fail("no value");
+        }
+
+        var raw = quantity.System is null or UcumSystem && !string.IsNullOrWhiteSpace(quantity.Code) ? quantity.Code : quantity.Unit;
+        var (unit, annotation) = Normalize(raw);
+        if (unit.Length == 0 && !string.IsNullOrWhiteSpace(quantity.Unit) && !ReferenceEquals(raw, quantity.Unit))
+        {
+            (unit, annotation) = Normalize(quantity.Unit);
+        }
+
+        var v = (double)value;
+        if (target == "%")
+        {
+            // Saturations and FiO2 are dimensionless: a fraction (0–1) or a percentage. With no unit at
+            // all, a value up to 1 is a fraction and anything above is a percentage.
+            if (unit is "1" || (unit.Length == 0 && v <= 1.0))
+            {
+                return new Converted(true, v * 100.0, annotation, null);
+            }
+
+            if (unit.Length == 0)
+            {
+                return new Converted(true, v, annotation, null);
+            }
+        }
+
+        if (unit.Length == 0)
+        {
+            return Converted.Fail("no unit", annotation);
+        }
+
+        if (unit == target)
+        {
+            return new Converted(true, v, annotation, null);
+        }
+
+        var factor = _factors.GetOrAdd((unit, target), static key => ComputeFactor(key.From, key.To));
+        return double.IsNaN(factor)
+            ? Converted.Fail($"unit '{raw}' cannot be converted to {target}", annotation)
+            : new Converted(true, v * factor, annotation, null);
+    }
+
+    /// <summary>Maps a unit as written to UCUM and reads off the FEU/DDU annotation.</summary>
+    internal (string Unit, CodeTraits Annotation) Normalize(string? raw)
+    {
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return ("", CodeTraits.None);
+        }
+
+        var unit = raw.Trim();
+        var annotation = CodeTraits.None;
+        if (unit.Contains("FEU", StringComparison.OrdinalIgnoreCase))
+        {
+            annotation = CodeTraits.Feu;
+            unit = RemoveWord(unit, "FEU");
+        }
+        else if (unit.Contains("DDU", StringComparison.OrdinalIgnoreCase))
+        {
+            annotation = CodeTraits.Ddu;
+            unit = RemoveWord(unit, "DDU");
+        }
+
+        unit = unit.Replace('µ', 'u').Replace('μ', 'u');
+        return (_aliases.TryGetValue(unit, out var alias) ? alias : unit, annotation);
+    }
+
+    private static string RemoveWord(string unit, string word) =>
+        unit.Replace("{" + word + "}", "", StringComparison.OrdinalIgnoreCase)
+            .Replace(word, "", StringComparison.OrdinalIgnoreCase)
+            .Trim();
+
+    private static double ComputeFactor(string from, string to)
+    {
+        try
+        {
+            var ucum = s_ucum.Value;
+            var source = ucum.Canonical(ucum.Quantity("1", from));
+            var target = ucum.Canonical(ucum.Quantity("1", to));
+            if (!source.Metric.Equals(target.Metric))
+            {
+                return double.NaN;
+            }
+
+            // Exponential values carry error bars: compare the canonical values, never their text.
+            return source.Value.ValueToFloat() / target.Value.ValueToFloat();
+        }
+#pragma warning disable CA1031 // Fhir.Metrics reports unknown units with several exception types; any of them means "cannot convert".
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return double.NaN;
+        }
+    }
+}
