@@ -10,6 +10,11 @@ namespace PttmHooks.Clinical;
 /// chart shows the pattern of pulmonary tumour thrombotic microangiopathy, what the next diagnostic step
 /// is, and why. Pure and thread-safe: no I/O, no clock of its own. One instance can serve every request.
 /// </summary>
+/// <remarks>
+/// Unit conversion uses Fhir.Metrics, which needs the en-US culture: a host that runs with
+/// <c>InvariantGlobalization</c> must also set <c>PredefinedCulturesOnly=false</c>. The constructor
+/// throws <see cref="InvalidOperationException"/> when conversion does not work.
+/// </remarks>
 public sealed class PttmRule
 {
     private readonly Knowledge _knowledge;
@@ -24,6 +29,7 @@ public sealed class PttmRule
         }
 
         _knowledge = Knowledge.Instance;
+        Units.UnitConverter.Instance.EnsureWorking();
     }
 
     /// <summary>The rule's parameters.</summary>

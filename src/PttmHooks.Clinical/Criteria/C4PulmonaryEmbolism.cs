@@ -29,6 +29,7 @@ internal sealed partial class RuleRun
         var positive = false;
         var negativeRecent = false;
         var negativeOld = false;
+        var indeterminate = false;
         var chronic = false;
         var ctReports = _facts.Reports.Where(r => CtKinds.Contains(r.Kind) && _window.Contains(r.At)).OrderByDescending(r => r.Time).ToList();
         foreach (var r in ctReports)
@@ -52,6 +53,7 @@ internal sealed partial class RuleRun
                         "a study from before the current episode cannot exclude a new embolism"));
                     break;
                 case PeReading.Indeterminate:
+                    indeterminate = true;
                     evidence.Add(Cite(r, $"{study} indeterminate for pulmonary embolism", EvidenceRole.Context, quote));
                     break;
                 case PeReading.NoStatement when r.Kind == Concept.CtpaReport:
@@ -81,8 +83,9 @@ internal sealed partial class RuleRun
             return (new CriterionResult(CriterionId.C4, CriterionState.Met, "A recent CT pulmonary angiogram is negative for pulmonary embolism.", evidence), chronic);
         }
 
-        var summary = negativeOld
-            ? $"The only negative CTPA is older than {(int)_options.CtpaMaxAge.TotalDays} days: a new embolism is not excluded."
+        var summary = indeterminate ? "The CT in the window is indeterminate for pulmonary embolism: PE is not excluded."
+            : negativeOld ? $"The only negative CTPA is older than {(int)_options.CtpaMaxAge.TotalDays} days: a new embolism is not excluded."
+            : ctReports.Count > 0 ? "No CT in the window makes a statement on pulmonary embolism: PE is not excluded."
             : "No CT pulmonary angiogram in the window: pulmonary embolism is not excluded.";
         return (new CriterionResult(CriterionId.C4, CriterionState.Unknown, summary, evidence), chronic);
     }

@@ -24,6 +24,10 @@ internal sealed class UnitConverter
     private static readonly Lazy<UnitConverter> s_instance = new(() => new UnitConverter(Knowledge.Instance.UnitAliases));
     private static readonly Lazy<SystemOfUnits> s_ucum = new(UCUM.Load, LazyThreadSafetyMode.ExecutionAndPublication);
 
+    // Fhir.Metrics' SystemOfUnits is not safe for concurrent use (seen here: parallel conversions of
+    // kPa failed at random). Factors are computed once per unit pair, so one lock costs nothing.
+    private static readonly Lock s_ucumLock = new();
+
     private readonly FrozenDictionary<string, string> _aliases;
     private readonly ConcurrentDictionary<(string From, string To), double> _factors = new();
 
@@ -79,6 +83,21 @@ internal sealed class UnitConverter
             : new Converted(true, v * factor, annotation, null);
     }
 
+    /// <summary>
+    /// Throws when UCUM conversion does not work in this process, so that a host never runs a rule
+    /// whose every converted value would silently decide nothing.
+    /// </summary>
+    public void EnsureWorking()
+    {
+        var check = Convert(new Hl7.Fhir.Model.Quantity(8, "kPa"), "mm[Hg]");
+        if (!check.Ok || Math.Abs(check.Value - 60.005) > 0.01)
+        {
+            throw new InvalidOperationException(
+                "UCUM unit conversion (Fhir.Metrics) does not work in this process: 8 kPa did not convert to 60 mmHg. "
+                + "With InvariantGlobalization=true the host must also set PredefinedCulturesOnly=false, because Fhir.Metrics creates the en-US culture.");
+        }
+    }
+
     /// <summary>Maps a unit as written to UCUM and reads off the FEU/DDU annotation.</summary>
     internal (string Unit, CodeTraits Annotation) Normalize(string? raw)
     {
@@ -110,6 +129,14 @@ internal sealed class UnitConverter
             .Trim();
 
     private static double ComputeFactor(string from, string to)
+    {
+        lock (s_ucumLock)
+        {
+            return ComputeFactorUnsafe(from, to);
+        }
+    }
+
+    private static double ComputeFactorUnsafe(string from, string to)
     {
         try
         {

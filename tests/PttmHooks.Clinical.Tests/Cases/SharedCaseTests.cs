@@ -13,9 +13,15 @@ public sealed class SharedCaseTests
 
     public static TheoryData<string> SharedCases() => new(CaseFile.Names("cases"));
 
+    public static TheoryData<string> OwnCases() => new(CaseFile.Names("own-cases"));
+
     [Theory]
     [MemberData(nameof(SharedCases))]
     public void Shared_case_meets_its_expected_outcome(string name) => Check(CaseFile.Load("cases", name));
+
+    [Theory]
+    [MemberData(nameof(OwnCases))]
+    public void Own_case_meets_its_expected_outcome(string name) => Check(CaseFile.Load("own-cases", name));
 
     [Fact]
     public void Every_shared_case_is_present()
