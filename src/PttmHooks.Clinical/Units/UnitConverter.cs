@@ -50,6 +50,12 @@ internal sealed class UnitConverter
         {
             (unit, annotation) = Normalize(quantity.Unit);
         }
+        else if (annotation == CodeTraits.None && !string.IsNullOrWhiteSpace(quantity.Unit) && !ReferenceEquals(raw, quantity.Unit))
+        {
+            // Laboratories write FEU/DDU in the human-readable unit ("mg/L DDU") beside a plain UCUM
+            // code ("mg/L"): the annotation is trusted before the LOINC code (terminology.md: D-dimer).
+            annotation = Normalize(quantity.Unit).Annotation;
+        }
 
         var v = (double)value;
         if (target == "%")
@@ -58,7 +64,7 @@ internal sealed class UnitConverter
             // all, a value up to 1 is a fraction and anything above is a percentage.
             if (unit is "1" || (unit.Length == 0 && v <= 1.0))
             {
-                return new Converted(true, v * 100.0, annotation, null);
+                return new Converted(true, Clean(v * 100.0), annotation, null);
             }
 
             if (unit.Length == 0)
@@ -80,7 +86,23 @@ internal sealed class UnitConverter
         var factor = _factors.GetOrAdd((unit, target), static key => ComputeFactor(key.From, key.To));
         return double.IsNaN(factor)
             ? Converted.Fail($"unit '{raw}' cannot be converted to {target}", annotation)
-            : new Converted(true, v * factor, annotation, null);
+            : new Converted(true, Clean(v * factor), annotation, null);
+    }
+
+    /// <summary>
+    /// Removes the noise that binary floating point leaves in the last digits of a product (280 cm/s ×
+    /// 0.01 = 2.8000000000000003 m/s), which would otherwise decide a threshold such as TRV &gt; 2.8 m/s.
+    /// 12 significant digits are far more than any measurement carries.
+    /// </summary>
+    internal static double Clean(double value)
+    {
+        if (value == 0 || !double.IsFinite(value))
+        {
+            return value;
+        }
+
+        var decimals = 11 - (int)Math.Floor(Math.Log10(Math.Abs(value)));
+        return decimals is >= 0 and <= 15 ? Math.Round(value, decimals) : value;
     }
 
     /// <summary>
@@ -138,6 +160,17 @@ internal sealed class UnitConverter
 
     private static double ComputeFactorUnsafe(string from, string to)
     {
+        // pttm-criteria.md, Units: 1 WU = 80 dyn·s/cm5, the clinical convention behind "PVR > 2 WU
+        // (160 dyn·s/cm5)". UCUM defines [wood'U] as mm[Hg].min/L = 79.9932 dyn·s/cm5, which would
+        // read 160 dyn·s/cm5 as 2.0002 WU, above the limit.
+        switch (from, to)
+        {
+            case ("dyn.s.cm-5", "[wood'U]"):
+                return 1.0 / 80.0;
+            case ("[wood'U]", "dyn.s.cm-5"):
+                return 80.0;
+        }
+
         try
         {
             var ucum = s_ucum.Value;
