@@ -72,6 +72,10 @@ internal sealed class Knowledge
     private readonly FrozenDictionary<string, string> _conclusionMeanings;
     private readonly ConcurrentDictionary<(string Text, ResourceKinds Kind), TextConcepts> _textCache = new();
 
+    // ConcurrentDictionary.Count takes every lock of the dictionary (8.7 µs at 16k entries, measured in
+    // bench/BreakdownBenchmark): the size is tracked here instead.
+    private int _textCacheSize;
+
     private Knowledge(
         string version,
         ConceptInfo[] concepts,
@@ -272,9 +276,9 @@ internal sealed class Knowledge
         }
 
         var result = ClassifyTextUncached(text, kind);
-        if (_textCache.Count < TextCacheLimit)
+        if (Volatile.Read(ref _textCacheSize) < TextCacheLimit && _textCache.TryAdd((text, kind), result))
         {
-            _textCache.TryAdd((text, kind), result);
+            Interlocked.Increment(ref _textCacheSize);
         }
 
         return result;
