@@ -100,9 +100,14 @@ internal static class ChartReader
             return;
         }
 
+        var (concepts, _, traits, _, markers) = Classify(observation.Code, ResourceKinds.Observation, knowledge);
+        if (concepts.IsEmpty && observation.Component.Count == 0)
+        {
+            return; // Most of a chart: a code lookup, and nothing else is read.
+        }
+
         var preliminary = observation.Status == ObservationStatus.Preliminary;
         var at = FhirTime.Of(observation.Effective) ?? FhirTime.Of(observation.IssuedElement);
-        var (concepts, _, traits, _, markers) = Classify(observation.Code, ResourceKinds.Observation, knowledge);
         if (!concepts.IsEmpty && observation.DataAbsentReason is null)
         {
             foreach (var concept in concepts.Items())

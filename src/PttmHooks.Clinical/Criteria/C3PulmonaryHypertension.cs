@@ -73,7 +73,7 @@ internal sealed partial class RuleRun
 
         foreach (var r in ReportsOf(Concept.EchoReport).Concat(ReportsOf(Concept.RhcReport)))
         {
-            using var text = TextAnalysis.Analyze(r.Text, _knowledge);
+            var text = Analysis(r);
             var ph = text.Assess(Cat.EchoPh);
             var study = r.Kind == Concept.EchoReport ? "Echocardiography" : "Right heart catheterisation";
             if (ph.Assertion == Assertion.Affirmed)

@@ -102,7 +102,7 @@ internal sealed partial class RuleRun
             return (r.ConclusionMeanings.Contains("absent") ? PeReading.Negative : PeReading.Positive, "coded conclusion", false);
         }
 
-        using var text = TextAnalysis.Analyze(r.Text, _knowledge);
+        var text = Analysis(r);
         var chronic = text.Affirms(Cat.ChronicThromboembolic);
         var statement = text.Assess(Cat.PeMention, Cat.PePseudo);
         var reading = statement.Assertion switch

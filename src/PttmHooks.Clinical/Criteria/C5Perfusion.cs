@@ -26,7 +26,7 @@ internal sealed partial class RuleRun
                 continue;
             }
 
-            using var text = TextAnalysis.Analyze(r.Text, _knowledge);
+            var text = Analysis(r);
             var defect = text.Assess(Cat.PerfusionDefect);
             var normalText = text.Assess(Cat.PerfusionNormal);
             if (defect.Assertion == Assertion.Affirmed)

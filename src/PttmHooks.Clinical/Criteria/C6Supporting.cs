@@ -67,7 +67,7 @@ internal sealed partial class RuleRun
         var lymphangitic = ConditionsOf(Concept.LymphangiticCarcinomatosis).Any();
         foreach (var r in _facts.Reports.Where(r => CtKinds.Contains(r.Kind) && _window.Contains(r.At)))
         {
-            using var text = TextAnalysis.Analyze(r.Text, _knowledge);
+            var text = Analysis(r);
             var ct = text.Assess(Cat.CtSupporting);
             if (ct.Assertion == Assertion.Affirmed)
             {

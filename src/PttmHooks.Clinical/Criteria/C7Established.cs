@@ -23,7 +23,7 @@ internal sealed partial class RuleRun
 
         foreach (var r in ReportsOf(Concept.PaCytologyReport, windowed: false))
         {
-            using var text = TextAnalysis.Analyze(r.Text, _knowledge);
+            var text = Analysis(r);
             var cells = text.Assess(Cat.MalignantCells);
             if (cells.Assertion == Assertion.Affirmed)
             {

@@ -14,6 +14,18 @@ internal sealed partial class RuleRun
 
     public PttmAssessment Evaluate()
     {
+        try
+        {
+            return Assess();
+        }
+        finally
+        {
+            ReleaseAnalyses();
+        }
+    }
+
+    private PttmAssessment Assess()
+    {
         var (c1, malignancy) = EvaluateC1();
         var c2 = EvaluateC2();
         var c3 = EvaluateC3();

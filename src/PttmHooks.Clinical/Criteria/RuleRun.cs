@@ -16,6 +16,7 @@ internal sealed partial class RuleRun
     private readonly Knowledge _knowledge;
     private readonly PttmRuleOptions _options;
     private readonly Window _window;
+    private readonly Dictionary<ReportFact, TextAnalysis> _analyses = new(ReferenceEqualityComparer.Instance);
 
     public RuleRun(ChartFacts facts, Knowledge knowledge, PttmRuleOptions options, DateTimeOffset now)
     {
@@ -26,6 +27,28 @@ internal sealed partial class RuleRun
     }
 
     private Categories Cat => _knowledge.Categories;
+
+    /// <summary>A report's text, scanned once per evaluation whatever the criteria ask of it (a CT is read by C4 and C6).</summary>
+    private TextAnalysis Analysis(ReportFact report)
+    {
+        if (!_analyses.TryGetValue(report, out var analysis))
+        {
+            _analyses[report] = analysis = TextAnalysis.Analyze(report.Text, _knowledge);
+        }
+
+        return analysis;
+    }
+
+    /// <summary>Returns the pooled buffers of the report analyses.</summary>
+    private void ReleaseAnalyses()
+    {
+        foreach (var analysis in _analyses.Values)
+        {
+            analysis.Dispose();
+        }
+
+        _analyses.Clear();
+    }
 
     private DateTimeOffset Now => _window.Now;
 

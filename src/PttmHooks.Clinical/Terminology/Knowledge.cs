@@ -349,9 +349,6 @@ internal sealed class Knowledge
                 ? meaning
                 : null;
 
-    /// <summary>Flags (adenocarcinoma, signet-ring) that a text names, without caching.</summary>
-    public CodeTraits FlagsInText(string text) => ClassifyText(text, ResourceKinds.Condition).Flags;
-
     private string Canonical(string system) => _systems.TryGetValue(system, out var c) ? c == Icd10System ? Icd10CmSystem : c : system;
 
     private static Knowledge Load()

@@ -49,10 +49,6 @@ internal sealed class Categories
         category == NegationBefore || category == NegationAfter || category == Uncertainty
         || category == Terminator || category == Hypothetical;
 
-    public int Count => _byName.Count;
-
-    public string Name(int category) => _byName.First(p => p.Value == category).Key;
-
     internal List<(string Phrase, int Category)> Register(ValueSetFile file, PhraseFile phrases, int conceptCount)
     {
         var entries = new List<(string, int)>();

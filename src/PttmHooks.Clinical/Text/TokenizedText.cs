@@ -16,17 +16,14 @@ internal sealed class TokenizedText : IDisposable
     private char[] _buffer;
     private Token[] _tokens;
 
-    private TokenizedText(char[] buffer, Token[] tokens, int count, int sentences)
+    private TokenizedText(char[] buffer, Token[] tokens, int count)
     {
         _buffer = buffer;
         _tokens = tokens;
         Count = count;
-        SentenceCount = sentences;
     }
 
     public int Count { get; }
-
-    public int SentenceCount { get; }
 
     public Token this[int index] => _tokens[index];
 
@@ -68,8 +65,7 @@ internal sealed class TokenizedText : IDisposable
             i++;
         }
 
-        var sentences = count == 0 ? 0 : tokens[count - 1].Sentence + 1;
-        return new TokenizedText(buffer, tokens, count, sentences);
+        return new TokenizedText(buffer, tokens, count);
     }
 
     private static bool EndsSentence(ReadOnlySpan<char> text, int i)
