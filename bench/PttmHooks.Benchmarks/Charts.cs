@@ -37,7 +37,7 @@ public enum NoiseKind
 }
 
 /// <summary>
-/// The charts the benchmarks evaluate: the shared test patients of <c>tests/TestData/cases</c> (copied to
+/// The charts the benchmarks evaluate: the shared test patients of <c>samples/cases</c> (copied to
 /// <c>cases/</c> beside the binary), and larger, realistic charts generated from one of them by adding years
 /// of unrelated data that must not change the rule's answer.
 /// </summary>

@@ -38,6 +38,17 @@ public sealed class PttmRule
     /// <summary>The version of the rule and its value sets.</summary>
     public string Version => _knowledge.Version;
 
+    /// <summary>
+    /// The default order for <paramref name="recommendation"/> (terminology.md): lung perfusion
+    /// scintigraphy, or cytology of wedged pulmonary artery blood.
+    /// </summary>
+    public OrderCode DefaultOrder(Recommendation recommendation) => recommendation switch
+    {
+        Recommendation.LungPerfusionScan => _knowledge.Order("lung-perfusion-scan"),
+        Recommendation.WedgedPaCytology => _knowledge.Order("wedged-pa-cytology"),
+        _ => throw new ArgumentOutOfRangeException(nameof(recommendation), recommendation, "No order goes with this recommendation."),
+    };
+
     /// <summary>Evaluates the rule for <paramref name="record"/> as of <paramref name="now"/>.</summary>
     public PttmAssessment Evaluate(PatientRecord record, DateTimeOffset now)
     {

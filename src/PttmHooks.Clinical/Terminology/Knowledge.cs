@@ -115,6 +115,13 @@ internal sealed class Knowledge
 
     public FrozenDictionary<string, OrderCodeEntry> Orders { get; }
 
+    /// <summary>The default order for a recommendation key ("lung-perfusion-scan"), with its system resolved.</summary>
+    public Assessment.OrderCode Order(string key)
+    {
+        var entry = Orders[key];
+        return new Assessment.OrderCode(Canonical(entry.System), entry.Code, entry.Display, entry.Text, entry.SpecimenText);
+    }
+
     public IReadOnlyDictionary<string, string> UnitAliases { get; private init; } = FrozenDictionary<string, string>.Empty;
 
     public PhraseIndex Index { get; }

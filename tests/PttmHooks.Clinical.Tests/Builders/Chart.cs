@@ -25,7 +25,7 @@ public readonly record struct Ago(TimeSpan Span)
 /// <summary>
 /// A test chart, built the way an EHR would send it: every With* adds one real FHIR R4 resource with an
 /// id (<c>{patient}-cond1</c>, <c>{patient}-obs2</c>, <c>{patient}-rep3</c>), a code from terminology.md
-/// (LOINC, SNOMED CT, ICD-10-CM) or a local code with display text as in tests/TestData/cases, a
+/// (LOINC, SNOMED CT, ICD-10-CM) or a local code with display text as in samples/cases, a
 /// status, a subject and a date relative to <see cref="Now"/>.
 /// <code>
 /// Chart.For("p1", born: 1970).At(now).WithSolidCancer("C50.912").WithSpO2(85, daysAgo: 1)

@@ -4,7 +4,7 @@ using Xunit;
 namespace PttmHooks.Clinical.Tests.Cases;
 
 /// <summary>
-/// Every patient of shared/clinical/cases (copied to tests/TestData/cases; .ci/run checks the copy is
+/// Every patient of shared/clinical/cases (copied to samples/cases; .ci/run checks the copy is
 /// current) and of tests/TestData/own-cases, evaluated at its evaluatedAt and compared with its expected outcome.
 /// </summary>
 public sealed class SharedCaseTests

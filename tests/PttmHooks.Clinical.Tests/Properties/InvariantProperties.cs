@@ -4,7 +4,7 @@ using Xunit;
 
 namespace PttmHooks.Clinical.Tests.Properties;
 
-/// <summary>Invariants of the rule over the shared cases (tests/TestData/cases), with FsCheck.</summary>
+/// <summary>Invariants of the rule over the shared cases (samples/cases), with FsCheck.</summary>
 public sealed class InvariantProperties
 {
     [Property(Arbitrary = [typeof(ChartArbitraries)], MaxTest = 150)]

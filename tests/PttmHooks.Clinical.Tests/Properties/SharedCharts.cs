@@ -8,7 +8,7 @@ using PttmHooks.Clinical.Tests.Cases;
 
 namespace PttmHooks.Clinical.Tests.Properties;
 
-/// <summary>One shared case (tests/TestData/cases), parsed once; <see cref="Record"/> hands out deep copies.</summary>
+/// <summary>One shared case (samples/cases), parsed once; <see cref="Record"/> hands out deep copies.</summary>
 public sealed class SharedChart
 {
     private readonly PatientRecord _template;

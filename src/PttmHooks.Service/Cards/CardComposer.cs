@@ -1,0 +1,367 @@
+using System.Globalization;
+using System.Text;
+using Hl7.Fhir.Model;
+using PttmHooks.Clinical.Assessment;
+using PttmHooks.Service.CdsHooks;
+using Card = PttmHooks.Service.CdsHooks.Card;
+using Evidence = PttmHooks.Clinical.Assessment.Evidence;
+
+namespace PttmHooks.Service.Cards;
+
+/// <summary>What the composer needs to know besides the assessment.</summary>
+/// <param name="PatientId">The patient (the ServiceRequest's subject; part of the card id).</param>
+/// <param name="EncounterId">The encounter, when the hook has one.</param>
+/// <param name="RuleUrl">The absolute URL of the rule document.</param>
+/// <param name="DataNotes">What a clinician should know about the data (read in part, first page only).</param>
+public sealed record CardContext(string PatientId, string? EncounterId, Uri RuleUrl, IReadOnlyList<string> DataNotes);
+
+/// <summary>
+/// Turns an assessment into the card pttm-criteria.md ("The card") describes: a summary under 140
+/// characters, a GFM detail with each criterion and its evidence, one suggestion whose create action
+/// carries a draft ServiceRequest, override reasons, and links to the sources.
+/// </summary>
+public sealed class CardComposer
+{
+    /// <summary>The ServiceRequest's reason, as the rule words it.</summary>
+    public const string ReasonText = "suspected pulmonary tumor thrombotic microangiopathy";
+
+    /// <summary>The longest summary the spec allows is 139 characters ("&lt;140").</summary>
+    public const int MaxSummary = 139;
+
+    private static readonly (string Code, string Display)[] s_overrideReasons =
+    [
+        ("already-evaluated", "Already evaluated"),
+        ("not-consistent", "Not consistent with the clinical picture"),
+        ("goals-of-care", "Patient's goals of care"),
+        ("other-diagnosis", "Other diagnosis confirmed"),
+    ];
+
+    private readonly CardOptions _options;
+    private readonly CardIds _ids;
+    private readonly Func<Recommendation, OrderCode> _defaultOrder;
+
+    /// <summary>Creates a composer.</summary>
+    public CardComposer(CardOptions options, Func<Recommendation, OrderCode> defaultOrder)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(defaultOrder);
+        _options = options;
+        _ids = new CardIds(options.IdKey);
+        _defaultOrder = defaultOrder;
+    }
+
+    /// <summary>The id scheme, for feedback.</summary>
+    public CardIds Ids => _ids;
+
+    /// <summary>The cards for <paramref name="assessment"/>: none, or one.</summary>
+    public IReadOnlyList<Card> Compose(PttmAssessment assessment, CardContext context)
+    {
+        ArgumentNullException.ThrowIfNull(assessment);
+        ArgumentNullException.ThrowIfNull(context);
+        if (assessment.Recommendation == Recommendation.None || assessment.Indicator is null || assessment.Suspicion is null)
+        {
+            return [];
+        }
+
+        var order = Order(assessment.Recommendation);
+        var evidence = assessment.EvidenceReferences();
+        var cardId = _ids.Card(context.PatientId, RecommendationCode(assessment.Recommendation), evidence);
+        var system = _options.CodeSystem.AbsoluteUri;
+        return
+        [
+            new Card
+            {
+                Uuid = cardId.ToString("D"),
+                Summary = Summary(assessment),
+                Detail = Detail(assessment, context, order),
+                Indicator = assessment.Indicator.Value switch
+                {
+                    Indicator.Critical => "critical",
+                    Indicator.Warning => "warning",
+                    _ => "info",
+                },
+                Source = new CardSource
+                {
+                    Label = _options.SourceLabel,
+                    Url = (_options.RuleUrl ?? context.RuleUrl).AbsoluteUri,
+                    Topic = new CdsCoding { System = system, Code = "pttm-screening", Display = "Pulmonary tumor thrombotic microangiopathy screening" },
+                },
+                Suggestions =
+                [
+                    new Suggestion
+                    {
+                        Label = "Order " + LowerFirst(order.Text),
+                        Uuid = _ids.Suggestion(cardId, 0).ToString("D"),
+                        IsRecommended = true,
+                        Actions =
+                        [
+                            new CdsAction
+                            {
+                                Type = "create",
+                                Description = $"Draft order: {order.Text}, for {ReasonText}.",
+                                Resource = ServiceRequest(assessment, context, order),
+                            },
+                        ],
+                    },
+                ],
+                SelectionBehavior = "at-most-one",
+                OverrideReasons = [.. s_overrideReasons.Select(r => new CdsCoding { System = system, Code = r.Code, Display = r.Display })],
+                Links =
+                [
+                    new CardLink { Label = "PTTM screening rule (criteria, thresholds, sources)", Url = (_options.RuleUrl ?? context.RuleUrl).AbsoluteUri, Type = "absolute" },
+                    .. Publications.All.Select(p => new CardLink { Label = p.Label, Url = p.Url, Type = "absolute" }),
+                ],
+            },
+        ];
+    }
+
+    /// <summary>The summary: "PTTM suspected: …, consider …", under 140 characters.</summary>
+    internal static string Summary(PttmAssessment a)
+    {
+        var findings = new List<string> { "cancer" };
+        var c2 = a[CriterionId.C2];
+        // C2's summary says which of its two findings decided it ("Hypoxaemia…", "Dyspnea…").
+        findings.Add(c2.Summary.StartsWith("Hypoxaemia", StringComparison.Ordinal) ? "hypoxaemia" : "progressive dyspnea");
+        if (a[CriterionId.C3].State == CriterionState.Met)
+        {
+            findings.Add("pulmonary hypertension");
+        }
+
+        if (a.Perfusion == PerfusionFinding.Defects)
+        {
+            findings.Add("perfusion defects");
+        }
+
+        var pattern = findings.Count == 1 ? findings[0] : string.Join(", ", findings.Take(findings.Count - 1)) + " and " + findings[^1];
+        var peExcluded = a[CriterionId.C4].State == CriterionState.Met;
+        string summary;
+        if (a.Recommendation == Recommendation.WedgedPaCytology)
+        {
+            summary = $"PTTM suspected: {pattern} without PE — consider wedged pulmonary artery cytology";
+        }
+        else if (a.Suspicion == Suspicion.Suspected)
+        {
+            summary = $"PTTM suspected: {pattern} without PE — consider lung perfusion scan";
+        }
+        else if (!peExcluded)
+        {
+            summary = $"PTTM possible: {pattern}; PE not yet excluded — consider lung perfusion scan";
+        }
+        else
+        {
+            summary = $"PTTM possible: {pattern} without PE; PH not yet assessed — consider echocardiography and lung perfusion scan";
+        }
+
+        return summary.Length <= MaxSummary ? summary : summary[..(MaxSummary - 1)] + "…";
+    }
+
+    private static string Detail(PttmAssessment a, CardContext context, OrderCode order)
+    {
+        var d = new StringBuilder();
+        var state = a.Suspicion == Suspicion.Suspected ? "suspected" : "possible";
+        d.Append(CultureInfo.InvariantCulture, $"**Pulmonary tumor thrombotic microangiopathy (PTTM) {state}.** ");
+        d.Append(CultureInfo.InvariantCulture, $"Next step: **{MarkdownText.Escape(order.Text)}**.");
+        if (a.SuggestEchocardiography)
+        {
+            d.Append(" Pulmonary hypertension has not been assessed: an **echocardiogram** first, or alongside, would complete the picture.");
+        }
+
+        d.Append("\n\n");
+        foreach (var reason in a.Reasons)
+        {
+            d.Append("- ").Append(MarkdownText.Escape(reason.Text)).Append('\n');
+        }
+
+        d.Append("\n**Why it is urgent:** PTTM usually progresses to right-heart failure and death within weeks, and is most often diagnosed only after death; patients diagnosed and treated early have lived for months.");
+        if (a.IndicatorReasons.Count > 0)
+        {
+            d.Append(" Signs of imminent decompensation: ").Append(string.Join("; ", a.IndicatorReasons.Select(r => MarkdownText.Escape(r.Text)))).Append('.');
+        }
+
+        if (a.RapidProgression && a.IndicatorReasons.All(r => !r.Code.Contains("progress", StringComparison.Ordinal)))
+        {
+            d.Append(" The course is rapidly progressive.");
+        }
+
+        d.Append("\n\n| Criterion | State | Finding |\n| --- | --- | --- |\n");
+        foreach (var c in a.Criteria)
+        {
+            d.Append(CultureInfo.InvariantCulture, $"| {CriterionLabel(c)} | {StateText(c, a)} | {MarkdownText.Escape(c.Summary)} |\n");
+        }
+
+        var rows = a.Criteria.SelectMany(c => c.Evidence.Select(e => (Criterion: c.Id, Evidence: e)))
+            .Concat(a.ProgressionEvidence.Select(e => (Criterion: CriterionId.C2, Evidence: e)))
+            .DistinctBy(r => (r.Criterion, r.Evidence.Reference, r.Evidence.Finding))
+            .ToList();
+        if (rows.Count > 0)
+        {
+            d.Append("\n**Evidence** (✓ decided the criterion; ✗ speaks against it; · context)\n\n| | Criterion | Finding | Value as recorded | Date | Resource |\n| --- | --- | --- | --- | --- | --- |\n");
+            foreach (var (criterion, e) in rows)
+            {
+                var mark = e.Role switch { EvidenceRole.Decisive => "✓", EvidenceRole.Against => "✗", _ => "·" };
+                var finding = MarkdownText.Escape(e.Finding);
+                if (!string.IsNullOrEmpty(e.Note))
+                {
+                    finding += $" ({MarkdownText.Escape(e.Note)})";
+                }
+
+                if (e.Preliminary)
+                {
+                    finding += " **preliminary**";
+                }
+
+                var value = MarkdownText.Escape(Shorten(e.ValueAsWritten, 160));
+                if (e.Value is { } v && e.Unit is not null && !string.IsNullOrEmpty(e.ValueAsWritten) && !SameUnit(e))
+                {
+                    value += $" (= {FormatValue(v)} {MarkdownText.Escape(UnitText(e.Unit))})";
+                }
+
+                var what = string.IsNullOrEmpty(e.Display) ? string.Empty : $"{MarkdownText.Escape(Shorten(e.Display, 80))}: ";
+                d.Append(CultureInfo.InvariantCulture, $"| {mark} | {(criterion == CriterionId.Cteph ? "CTEPH" : criterion.ToString())} | {what}{finding} | {value} | {DateText(e.EffectiveAt, a.EvaluatedAt)} | {MarkdownText.Escape(e.Reference)} |\n");
+            }
+        }
+
+        if (a.Missing.Count > 0)
+        {
+            d.Append("\n**Not in the chart** (would sharpen the decision):\n\n");
+            foreach (var missing in a.Missing)
+            {
+                d.Append("- ").Append(MarkdownText.Escape(missing)).Append('\n');
+            }
+        }
+
+        if (a.Differentials.Count > 0)
+        {
+            d.Append("\n**Also consider:** ").Append(string.Join("; ", a.Differentials.Select(MarkdownText.Escape))).Append('\n');
+        }
+
+        if (a.HasPreliminaryEvidence)
+        {
+            d.Append("\n**Preliminary results** decided part of this card; check them against the final reports.\n");
+        }
+
+        if (context.DataNotes.Count > 0)
+        {
+            d.Append("\n**About the data:**\n\n");
+            foreach (var note in context.DataNotes)
+            {
+                d.Append("- ").Append(MarkdownText.Escape(note)).Append('\n');
+            }
+        }
+
+        var window = (int)Math.Round((a.EvaluatedAt - a.WindowStart).TotalDays);
+        d.Append(CultureInfo.InvariantCulture, $"\nScreening rule {MarkdownText.Escape(a.RuleVersion)}, evaluated {a.EvaluatedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC over the last {window} days. A screening prompt, not a diagnosis.");
+        return d.ToString();
+    }
+
+    private static ServiceRequest ServiceRequest(PttmAssessment a, CardContext context, OrderCode order)
+    {
+        var request = new ServiceRequest
+        {
+            Status = RequestStatus.Draft,
+            Intent = RequestIntent.Proposal,
+            Subject = new ResourceReference("Patient/" + context.PatientId),
+            Code = new CodeableConcept(order.System, order.Code, order.Display, order.Text),
+            ReasonCode = [new CodeableConcept { Text = ReasonText }],
+            ReasonReference = [.. a.DecisiveReferences().Select(r => new ResourceReference(r))],
+        };
+        if (context.EncounterId is not null)
+        {
+            request.Encounter = new ResourceReference("Encounter/" + context.EncounterId);
+        }
+
+        if (order.SpecimenText is not null)
+        {
+            request.Note = [new Annotation { Text = new Hl7.Fhir.Model.Markdown("Specimen: " + order.SpecimenText) }];
+        }
+
+        return request;
+    }
+
+    private OrderCode Order(Recommendation recommendation)
+    {
+        var order = _defaultOrder(recommendation);
+        var local = recommendation == Recommendation.WedgedPaCytology ? _options.WedgedPaCytology : _options.LungPerfusionScan;
+        return order with
+        {
+            System = local.System ?? order.System,
+            Code = local.Code ?? order.Code,
+            Display = local.Display ?? (local.Code is null ? order.Display : local.Code),
+            Text = local.Text ?? order.Text,
+        };
+    }
+
+    internal static string RecommendationCode(Recommendation recommendation) => recommendation switch
+    {
+        Recommendation.LungPerfusionScan => "lung-perfusion-scan",
+        Recommendation.WedgedPaCytology => "wedged-pa-cytology",
+        _ => "none",
+    };
+
+    private static string CriterionLabel(CriterionResult c) =>
+        c.Id == CriterionId.Cteph ? "CTEPH (differential)" : $"{c.Id} {c.Title}";
+
+    private static string StateText(CriterionResult c, PttmAssessment a) => c.Id switch
+    {
+        CriterionId.C5 => a.Perfusion switch
+        {
+            PerfusionFinding.Defects => "**Defects**",
+            PerfusionFinding.Normal => "Normal",
+            _ => "Not done",
+        },
+        CriterionId.C6 or CriterionId.C7 or CriterionId.Cteph => c.State switch
+        {
+            CriterionState.Met => "Present",
+            CriterionState.NotMet => "Absent",
+            _ => "No data",
+        },
+        _ => c.State switch
+        {
+            CriterionState.Met => "**Met**",
+            CriterionState.NotMet => "Not met",
+            _ => "Unknown (no data)",
+        },
+    };
+
+    private static string DateText(DateTimeOffset? at, DateTimeOffset now)
+    {
+        if (at is not { } t)
+        {
+            return "undated";
+        }
+
+        var days = (int)Math.Floor((now - t).TotalDays);
+        var ago = days switch
+        {
+            < 0 => "future",
+            0 => "today",
+            1 => "1 day ago",
+            _ => $"{days} days ago",
+        };
+        return $"{t.UtcDateTime:yyyy-MM-dd} ({ago})";
+    }
+
+    private static bool SameUnit(Evidence e)
+    {
+        var written = e.ValueAsWritten ?? string.Empty;
+        return written.Contains(UnitText(e.Unit!), StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string UnitText(string ucum) => ucum switch
+    {
+        "mm[Hg]" => "mmHg",
+        "10*3/uL" => "×10³/µL",
+        "ug/mL" => "µg/mL",
+        "dyn.s.cm-5" => "dyn·s/cm⁵",
+        _ => ucum,
+    };
+
+    private static string FormatValue(double value) =>
+        Math.Abs(value) >= 100 ? value.ToString("0", CultureInfo.InvariantCulture) : value.ToString("0.##", CultureInfo.InvariantCulture);
+
+    private static string LowerFirst(string text) =>
+        text.Length > 1 && char.IsUpper(text[0]) && !char.IsUpper(text[1]) ? char.ToLowerInvariant(text[0]) + text[1..] : text;
+
+    private static string? Shorten(string? text, int max) =>
+        text is null || text.Length <= max ? text : text[..(max - 1)] + "…";
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using Hl7.Fhir.Model;
+using Microsoft.Extensions.Options;
+using PttmHooks.Service.Gathering;
+using PttmHooks.Service.Telemetry;
+using static Hl7.Fhir.Model.OperationOutcome;
+
+namespace PttmHooks.Service.CdsHooks;
+
+/// <summary>The CDS Hooks 2.0 endpoints: discovery, service calls, feedback.</summary>
+public static class CdsHooksApi
+{
+    /// <summary>Maps <c>/cds-services</c>.</summary>
+    public static RouteGroupBuilder MapCdsHooks(this IEndpointRouteBuilder app)
+    {
+        var hooks = app.MapGroup("/cds-services");
+        hooks.MapGet("", GetDiscovery)
+            .Produces<DiscoveryDocument>(contentType: "application/json");
+        hooks.MapPost("/{id}", InvokeService)
+            .Accepts<object>("application/json")
+            .Produces<CdsResponse>(contentType: "application/json")
+            .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson)
+            .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, OperationOutcomeResult.FhirJson)
+            .Produces<OperationOutcome>(StatusCodes.Status413PayloadTooLarge, OperationOutcomeResult.FhirJson)
+            .Produces<OperationOutcome>(StatusCodes.Status415UnsupportedMediaType, OperationOutcomeResult.FhirJson);
+        hooks.MapPost("/{id}/feedback", PostFeedback)
+            .Accepts<object>("application/json")
+            .Produces(StatusCodes.Status200OK)
+            .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson);
+        return hooks;
+    }
+
+    internal static IResult GetDiscovery(CdsCatalog catalog) =>
+        Results.Json(catalog.Document, CdsJson.Wire, "application/json");
+
+    internal static async Task<IResult> InvokeService(
+        string id,
+        HttpContext http,
+        CdsCatalog catalog,
+        IOptions<CdsOptions> options,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var logger = loggers.CreateLogger(typeof(CdsHooksApi));
+        var result = await Answer(id, http, catalog, options.Value, cancellationToken).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        switch (result)
+        {
+            case (var cards, null):
+                Log.HookAnswered(logger, "patient-view", id, StatusCodes.Status200OK, cards!.Cards.Count, elapsed.TotalMilliseconds);
+                CdsMetrics.RecordHook(id, StatusCodes.Status200OK, elapsed);
+                return Results.Json(cards, CdsJson.Wire, "application/json");
+            case (_, { } error):
+                Log.HookRejected(logger, error.StatusCode, error.Issues.Count, (error.Issues.Count > 0 ? error.Issues[0].Expression : null));
+                CdsMetrics.RecordHook(catalog.TryGet(id, out _, out _) ? id : "unknown", error.StatusCode, elapsed);
+                return error;
+        }
+    }
+
+    private static async Task<(CdsResponse? Cards, OperationOutcomeResult? Error)> Answer(
+        string id, HttpContext http, CdsCatalog catalog, CdsOptions options, CancellationToken cancellationToken)
+    {
+        if (!catalog.TryGet(id, out var entry, out var service))
+        {
+            return (null, UnknownService(id));
+        }
+
+        var (document, bodyError) = await RequestBody.ReadJsonAsync(http.Request, options.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return (null, bodyError);
+        }
+
+        using (document)
+        {
+            var (request, issues) = HookRequestParser.Parse(document!.RootElement, entry.Definition.Hook);
+            if (request is null)
+            {
+                return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, issues));
+            }
+
+            var (prefetch, prefetchIssues) = PrefetchReader.Read(request, entry.Templates);
+            if (prefetch is null)
+            {
+                return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, prefetchIssues));
+            }
+
+            var invocation = new CdsInvocation(request, entry, prefetch, PublicBaseUrl(http.Request, options));
+            var outcome = await service.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+            return outcome.Error is { } error ? (null, error) : (new CdsResponse(outcome.Cards!), null);
+        }
+    }
+
+    internal static async Task<IResult> PostFeedback(
+        string id,
+        HttpContext http,
+        CdsCatalog catalog,
+        FeedbackRecorder recorder,
+        IOptions<CdsOptions> options,
+        CancellationToken cancellationToken)
+    {
+        if (!catalog.TryGet(id, out _, out var service))
+        {
+            return UnknownService(id);
+        }
+
+        var (document, bodyError) = await RequestBody.ReadJsonAsync(http.Request, options.Value.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
+        if (bodyError is not null)
+        {
+            return bodyError;
+        }
+
+        using (document)
+        {
+            var (entries, issues) = FeedbackParser.Parse(document!.RootElement);
+            if (issues.Count > 0)
+            {
+                return OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, issues);
+            }
+
+            recorder.Record(service, entries);
+            return Results.Ok();
+        }
+    }
+
+    private static OperationOutcomeResult UnknownService(string id) => OperationOutcomeResult.Error(
+        StatusCodes.Status404NotFound,
+        $"There is no CDS service '{(id.Length > 64 ? id[..64] + "…" : id)}' here; GET /cds-services lists the services.",
+        IssueType.NotFound);
+
+    /// <summary>The service's public base URL, ending in '/'.</summary>
+    internal static Uri PublicBaseUrl(HttpRequest request, CdsOptions options)
+    {
+        var configured = options.PublicBaseUrl?.AbsoluteUri ?? $"{request.Scheme}://{request.Host}{request.PathBase}";
+        return new Uri(configured.EndsWith('/') ? configured : configured + "/");
+    }
+}

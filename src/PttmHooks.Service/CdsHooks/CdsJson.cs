@@ -1,0 +1,41 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+
+namespace PttmHooks.Service.CdsHooks;
+
+/// <summary>The JSON settings of the CDS Hooks wire format and of the FHIR resources inside it.</summary>
+public static class CdsJson
+{
+    // Firely's element validation costs about three quarters of a prefetch parse (ecosystem.md:
+    // 630 µs with it, 183 µs without, for seed004's prefetch). The rule checks what it reads
+    // (status, codes, units, dates) itself, so the hot path parses without it. Structural errors
+    // (an object where a string belongs) are still reported, as DeserializationFailedException.
+    private static readonly FhirJsonConverterOptions s_fhirConverter = new() { Validator = null };
+
+    /// <summary>FHIR R4 JSON (prefetch values, OperationOutcome bodies).</summary>
+    public static JsonSerializerOptions Fhir { get; } = Freeze(new JsonSerializerOptions
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    }.ForFhir(ModelInfo.ModelInspector, s_fhirConverter));
+
+    /// <summary>
+    /// CDS Hooks JSON: members as the spec names them, optional members omitted rather than
+    /// written as null (the spec: "no null or empty values"), FHIR resources as FHIR JSON.
+    /// </summary>
+    public static JsonSerializerOptions Wire { get; } = Freeze(new JsonSerializerOptions
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Card text carries "—", "µ" and "≥"; the wire stays readable. Responses are JSON, never
+        // embedded in HTML, so the relaxed escaper is safe here.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    }.ForFhir(ModelInfo.ModelInspector, s_fhirConverter));
+
+    private static JsonSerializerOptions Freeze(JsonSerializerOptions options)
+    {
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+}

@@ -1,0 +1,219 @@
+using System.Text.Json;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using PttmHooks.Service.CdsHooks;
+using static Hl7.Fhir.Model.OperationOutcome;
+
+namespace PttmHooks.Service.Gathering;
+
+/// <summary>What one prefetch key brought.</summary>
+public enum KeyState
+{
+    /// <summary>The value answered the template (a Bundle, possibly empty, or the resource).</summary>
+    Satisfied,
+    /// <summary><c>null</c>: the client has no data for the template. Not missing: never fetched again.</summary>
+    NoData,
+    /// <summary>Absent, or an OperationOutcome: the client could not fill it.</summary>
+    Unsatisfied,
+}
+
+/// <summary>The result of one prefetch key (or of fetching its query from the FHIR server).</summary>
+/// <param name="Template">The template.</param>
+/// <param name="State">Satisfied, no data, or unsatisfied.</param>
+/// <param name="Resources">The resources it brought (empty unless satisfied).</param>
+/// <param name="Reason">Why it is unsatisfied, as a sentence.</param>
+public sealed record KeyResult(PrefetchTemplate Template, KeyState State, IReadOnlyList<Resource> Resources, string? Reason = null)
+{
+    /// <summary>A key the client could not fill.</summary>
+    public static KeyResult Unsatisfied(PrefetchTemplate template, string reason) => new(template, KeyState.Unsatisfied, [], reason);
+}
+
+/// <summary>The prefetch of one request, checked against the service's templates.</summary>
+/// <param name="Keys">One result per template key.</param>
+/// <param name="Notes">Things about the data a clinician should know (read in part, first page only).</param>
+public sealed record PrefetchSet(IReadOnlyList<KeyResult> Keys, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Checks each prefetch value against its template, as CDS Hooks 2.0 asks of a service: an absent
+/// key or an OperationOutcome is unsatisfied; <c>null</c> is "no data"; a Bundle with no entries is
+/// no data either. A value that is not FHIR JSON, or not what the template returns, is a 400. So is
+/// any resource that belongs to another patient than <c>context.patientId</c>: it is never evaluated.
+/// </summary>
+public static class PrefetchReader
+{
+    /// <summary>Reads the prefetch of <paramref name="request"/> for <paramref name="templates"/>.</summary>
+    public static (PrefetchSet? Set, IReadOnlyList<RequestIssue> Issues) Read(HookRequest request, IReadOnlyList<PrefetchTemplate> templates)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(templates);
+        var issues = new List<RequestIssue>();
+        var notes = new List<string>();
+        var keys = new List<KeyResult>(templates.Count);
+        foreach (var template in templates)
+        {
+            if (!request.Prefetch.TryGetValue(template.Key, out var value))
+            {
+                keys.Add(KeyResult.Unsatisfied(template, "not in the request's prefetch"));
+                continue;
+            }
+
+            keys.Add(ReadKey(template, value, request.Context.PatientId, issues, notes));
+        }
+
+        return issues.Count > 0 ? (null, issues) : (new PrefetchSet(keys, notes), issues);
+    }
+
+    private static KeyResult ReadKey(PrefetchTemplate template, JsonElement value, string patientId, List<RequestIssue> issues, List<string> notes)
+    {
+        var path = "prefetch." + template.Key;
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return new KeyResult(template, KeyState.NoData, []);
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            issues.Add(new RequestIssue(path, $"{path} is not FHIR JSON: a resource object or null is expected, not a JSON {value.ValueKind.ToString().ToLowerInvariant()}.", IssueType.Structure));
+            return KeyResult.Unsatisfied(template, "not FHIR JSON");
+        }
+
+        var resource = Parse(value, path, issues, notes);
+        if (resource is null)
+        {
+            return KeyResult.Unsatisfied(template, "not FHIR JSON");
+        }
+
+        if (resource is OperationOutcome outcome)
+        {
+            var said = outcome.Issue.Select(i => i.Diagnostics ?? i.Details?.Text).FirstOrDefault(s => !string.IsNullOrWhiteSpace(s));
+            return KeyResult.Unsatisfied(template, "the client sent an OperationOutcome" + (said is null ? string.Empty : $" ({Shorten(said)})"));
+        }
+
+        var found = new List<Resource>();
+        if (!template.IsSearch)
+        {
+            if (resource.TypeName != template.ResourceType)
+            {
+                issues.Add(new RequestIssue(path, $"{path} must be a {template.ResourceType} (template {template.Template}), not a {resource.TypeName}.", IssueType.Invalid));
+                return KeyResult.Unsatisfied(template, "wrong resource type");
+            }
+
+            CheckPatient(resource, patientId, path, issues);
+            found.Add(resource);
+            return new KeyResult(template, KeyState.Satisfied, found);
+        }
+
+        if (resource is not Bundle bundle)
+        {
+            issues.Add(new RequestIssue(path, $"{path} must be a Bundle, the result of the search {template.Template}, not a {resource.TypeName}.", IssueType.Invalid));
+            return KeyResult.Unsatisfied(template, "not a Bundle");
+        }
+
+        for (var i = 0; i < bundle.Entry.Count; i++)
+        {
+            var entry = bundle.Entry[i].Resource;
+            if (entry is null || entry is OperationOutcome || bundle.Entry[i].Search?.Mode == Bundle.SearchEntryMode.Outcome)
+            {
+                continue;
+            }
+
+            if (CheckPatient(entry, patientId, $"{path}.entry[{i}].resource", issues))
+            {
+                found.Add(entry);
+            }
+        }
+
+        if (bundle.Link.Any(l => l.Relation == "next"))
+        {
+            notes.Add($"Prefetch '{template.Key}' holds the first page of its search only (the most recent {found.Count} results).");
+        }
+
+        return new KeyResult(template, found.Count == 0 ? KeyState.NoData : KeyState.Satisfied, found);
+    }
+
+    private static Resource? Parse(JsonElement value, string path, List<RequestIssue> issues, List<string> notes)
+    {
+        try
+        {
+            return value.Deserialize<Resource>(CdsJson.Fhir);
+        }
+        catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
+        {
+            // Structurally wrong elements (a code written as a plain string where R4 wants a
+            // CodeableConcept) are left out and the rest is read. Dropping the whole resource
+            // could hide a malignancy; the card says that data was read in part.
+            var first = e.Exceptions.FirstOrDefault()?.Message;
+            notes.Add($"Prefetch '{path["prefetch.".Length..]}' had {e.Exceptions.Count} element(s) that are not valid FHIR R4; they were skipped and the rest was read" + (first is null ? "." : $" (first: {Shorten(first)})."));
+            return readInPart;
+        }
+        catch (DeserializationFailedException e)
+        {
+            issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 resource: {Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}", IssueType.Structure));
+            return null;
+        }
+        catch (JsonException e)
+        {
+            issues.Add(new RequestIssue(path, $"{path} is not FHIR JSON: {Shorten(e.Message)}", IssueType.Structure));
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// True when <paramref name="resource"/> is one the rule reads and belongs to the patient;
+    /// false for types the rule ignores. Another patient's resource is an issue (400).
+    /// </summary>
+    private static bool CheckPatient(Resource resource, string patientId, string path, List<RequestIssue> issues)
+    {
+        string? owner;
+        switch (resource)
+        {
+            case Patient patient:
+                if (patient.Id is not null && patient.Id != patientId)
+                {
+                    issues.Add(new RequestIssue(path, $"{path} is another patient than context.patientId; resources of other patients are never evaluated.", IssueType.BusinessRule));
+                    return false;
+                }
+
+                return true;
+            case Condition c:
+                owner = c.Subject?.Reference;
+                break;
+            case Observation o:
+                owner = o.Subject?.Reference;
+                break;
+            case DiagnosticReport r:
+                owner = r.Subject?.Reference;
+                break;
+            default:
+                return false;
+        }
+
+        var ownerId = PatientIdOf(owner);
+        if (ownerId is not null && ownerId != patientId)
+        {
+            issues.Add(new RequestIssue(path, $"{path} ({resource.TypeName}/{resource.Id}) has a subject that is not context.patientId; resources of other patients are never evaluated.", IssueType.BusinessRule));
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The patient id of a subject reference: <c>Patient/123</c>, an absolute URL ending in it, or a
+    /// versioned form. Null when the reference cannot say (missing, contained, <c>urn:uuid:</c>, or a
+    /// subject that is not a Patient): the search that produced the value was by patient.
+    /// </summary>
+    internal static string? PatientIdOf(string? reference)
+    {
+        if (string.IsNullOrEmpty(reference) || reference.StartsWith('#') || reference.StartsWith("urn:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var history = reference.IndexOf("/_history/", StringComparison.Ordinal);
+        var parts = (history < 0 ? reference : reference[..history]).Split('/');
+        return parts.Length >= 2 && parts[^2] == "Patient" ? parts[^1] : null;
+    }
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
+}

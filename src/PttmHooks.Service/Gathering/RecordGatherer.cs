@@ -1,0 +1,106 @@
+using Hl7.Fhir.Model;
+using PttmHooks.Service.CdsHooks;
+
+namespace PttmHooks.Service.Gathering;
+
+/// <summary>A query that prefetch did not answer, ready to send to the EHR's FHIR server.</summary>
+/// <param name="Template">The template it comes from.</param>
+/// <param name="RelativeUrl">The template with its tokens filled in.</param>
+public sealed record FhirQuery(PrefetchTemplate Template, string RelativeUrl);
+
+/// <summary>
+/// Fetches what prefetch lacked from the EHR's FHIR server. The seam between the protocol and the
+/// FHIR client: one result per query, never an exception for an expected failure.
+/// </summary>
+public interface IFhirFetcher
+{
+    /// <summary>Runs <paramref name="queries"/> against the request's <c>fhirServer</c>.</summary>
+    Task<IReadOnlyList<KeyResult>> FetchAsync(HookRequest request, IReadOnlyList<FhirQuery> queries, CancellationToken cancellationToken);
+}
+
+/// <summary>The fetcher of a service that does not query FHIR servers: every query stays unsatisfied.</summary>
+public sealed class NoFhirFetcher : IFhirFetcher
+{
+    /// <inheritdoc />
+    public Task<IReadOnlyList<KeyResult>> FetchAsync(HookRequest request, IReadOnlyList<FhirQuery> queries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        IReadOnlyList<KeyResult> results = [.. queries.Select(q => KeyResult.Unsatisfied(q.Template, "not in prefetch, and this deployment does not query the FHIR server"))];
+        return System.Threading.Tasks.Task.FromResult(results);
+    }
+}
+
+/// <summary>The data gathered for one hook call.</summary>
+/// <param name="Resources">Every resource, once (the same resource from two keys counts once).</param>
+/// <param name="Keys">The final state of every key.</param>
+/// <param name="Notes">What a clinician should know about the data.</param>
+public sealed record GatherResult(IReadOnlyList<Resource> Resources, IReadOnlyList<KeyResult> Keys, IReadOnlyList<string> Notes)
+{
+    /// <summary>The keys that stayed unsatisfied.</summary>
+    public IEnumerable<KeyResult> Unsatisfied => Keys.Where(k => k.State == KeyState.Unsatisfied);
+}
+
+/// <summary>
+/// Gathers a patient's data: prefetch values that answer their templates are used as they are;
+/// each unsatisfied key is fetched from <c>fhirServer</c> when the request names one.
+/// </summary>
+public sealed class RecordGatherer(IFhirFetcher fetcher)
+{
+    /// <summary>Gathers the data for <paramref name="request"/>, given its checked prefetch.</summary>
+    public async Task<GatherResult> GatherAsync(HookRequest request, PrefetchSet prefetch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(prefetch);
+        var keys = prefetch.Keys.ToList();
+        var missing = keys.Where(k => k.State == KeyState.Unsatisfied).ToList();
+        if (missing.Count > 0)
+        {
+            if (request.FhirServer is null)
+            {
+                foreach (var key in missing)
+                {
+                    keys[keys.IndexOf(key)] = key with { Reason = key.Reason + "; the request has no fhirServer to fetch it from" };
+                }
+            }
+            else
+            {
+                var queries = new List<FhirQuery>();
+                foreach (var key in missing)
+                {
+                    var url = key.Template.Fill(request.Context);
+                    if (url is null)
+                    {
+                        keys[keys.IndexOf(key)] = key with { Reason = key.Reason + "; its template has a token the context cannot fill" };
+                    }
+                    else
+                    {
+                        queries.Add(new FhirQuery(key.Template, url));
+                    }
+                }
+
+                foreach (var fetched in await fetcher.FetchAsync(request, queries, cancellationToken).ConfigureAwait(false))
+                {
+                    var index = keys.FindIndex(k => k.Template.Key == fetched.Template.Key);
+                    keys[index] = fetched.State == KeyState.Unsatisfied
+                        ? fetched with { Reason = keys[index].Reason + "; " + fetched.Reason }
+                        : fetched;
+                }
+            }
+        }
+
+        var seen = new HashSet<(string, string)>();
+        var resources = new List<Resource>();
+        foreach (var key in keys)
+        {
+            foreach (var resource in key.Resources)
+            {
+                if (resource.Id is null || seen.Add((resource.TypeName, resource.Id)))
+                {
+                    resources.Add(resource);
+                }
+            }
+        }
+
+        return new GatherResult(resources, keys, prefetch.Notes);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+using PttmHooks.Clinical;
+using PttmHooks.Service.Cards;
+using PttmHooks.Service.CdsHooks;
+using PttmHooks.Service.Gathering;
+using PttmHooks.Service.Screening;
+using PttmHooks.Service.Telemetry;
+using static Hl7.Fhir.Model.OperationOutcome;
+
+namespace PttmHooks.Service.Hosting;
+
+/// <summary>The service's registrations and middleware, one method per concern.</summary>
+public static class HostingExtensions
+{
+    /// <summary>The CDS Hooks protocol, the PTTM screening service and their settings.</summary>
+    public static WebApplicationBuilder AddPttmHooks(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var services = builder.Services;
+        services.TryAddSingleton(TimeProvider.System);
+
+        services.AddOptions<CdsOptions>().BindConfiguration(CdsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CdsOptions>, CdsOptionsValidator>();
+        services.AddOptions<CardOptions>().BindConfiguration(CardOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PttmRuleOptions>().BindConfiguration("Pttm:Rule");
+
+        // Kestrel refuses larger bodies before they are buffered; RequestBody checks again.
+        var maxBytes = builder.Configuration.GetValue<long?>("Cds:MaxRequestBytes") ?? new CdsOptions().MaxRequestBytes;
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBytes);
+
+        services.AddSingleton(sp => new PttmRule(sp.GetRequiredService<IOptions<PttmRuleOptions>>().Value));
+        services.AddSingleton(sp =>
+        {
+            var rule = sp.GetRequiredService<PttmRule>();
+            return new CardComposer(sp.GetRequiredService<IOptions<CardOptions>>().Value, rule.DefaultOrder);
+        });
+        services.TryAddSingleton<IFhirFetcher, NoFhirFetcher>();
+        services.AddSingleton<RecordGatherer>();
+        services.AddSingleton<ICdsService, PttmScreeningService>();
+        services.AddSingleton<CdsCatalog>();
+        services.AddSingleton<FeedbackRecorder>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Errors as OperationOutcome: an unhandled exception becomes a 500 that names the trace id and
+    /// nothing else; an unknown path or method gets a 404/405 with the same shape.
+    /// </summary>
+    public static WebApplication UseOperationOutcomeErrors(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler(errors => errors.Run(async context =>
+        {
+            var traceId = Activity.Current?.Id ?? context.TraceIdentifier;
+            var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("PttmHooks.Service.Errors");
+            if (exception is BadHttpRequestException bad)
+            {
+                // Kestrel's own limits (body too large, a client that stops sending).
+                await OperationOutcomeResult.Error(bad.StatusCode, $"The request could not be read: {bad.Message}", IssueType.Invalid).ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            Log.Unhandled(logger, exception ?? new InvalidOperationException("unknown error"), context.Request.Method, context.Request.Path, traceId);
+            await OperationOutcomeResult.Error(
+                StatusCodes.Status500InternalServerError,
+                $"The service failed to answer this request; it has been logged under trace id {traceId}. The service keeps running.",
+                IssueType.Exception).ExecuteAsync(context).ConfigureAwait(false);
+        }));
+        app.UseStatusCodePages(async status =>
+        {
+            var context = status.HttpContext;
+            var code = context.Response.StatusCode;
+            var message = code switch
+            {
+                StatusCodes.Status404NotFound => $"Nothing is served at {context.Request.Path}; the CDS services are listed at GET /cds-services.",
+                StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not allowed on {context.Request.Path}.",
+                _ => $"The request failed with HTTP {code}.",
+            };
+            await OperationOutcomeResult.Error(code, message, code == StatusCodes.Status404NotFound ? IssueType.NotFound : IssueType.NotSupported)
+                .ExecuteAsync(context).ConfigureAwait(false);
+        });
+        return app;
+    }
+
+    /// <summary>The documents cards link to: the rule (<c>/docs/pttm-criteria.md</c>).</summary>
+    public static IEndpointRouteBuilder MapDocuments(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet("/docs/pttm-criteria.md", () =>
+        {
+            var stream = typeof(HostingExtensions).Assembly.GetManifestResourceStream("PttmHooks.Service.pttm-criteria.md")!;
+            return Results.Stream(stream, "text/markdown; charset=utf-8");
+        });
+        return app;
+    }
+
+    /// <summary>Logs what a reader of the start-up log must know: services, limits, and loudly, disabled authentication.</summary>
+    public static WebApplication LogStartup(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PttmHooks.Service");
+        var options = app.Services.GetRequiredService<IOptions<CdsOptions>>().Value;
+        var catalog = app.Services.GetRequiredService<CdsCatalog>();
+        if (options.Authentication.Disabled)
+        {
+            Log.AuthenticationDisabled(logger, app.Environment.EnvironmentName);
+        }
+
+        var services = string.Join(", ", catalog.Document.Services.Select(s => $"{s.Id} ({s.Hook})"));
+        Log.Ready(logger, services, options.MaxRequestBytes);
+        return app;
+    }
+}

@@ -1,0 +1,61 @@
+using PttmHooks.Clinical;
+using PttmHooks.Service.Cards;
+using PttmHooks.Service.CdsHooks;
+using PttmHooks.Service.Gathering;
+using PttmHooks.Service.Telemetry;
+using static Hl7.Fhir.Model.OperationOutcome;
+
+namespace PttmHooks.Service.Screening;
+
+/// <summary>
+/// The <c>pttm-screening</c> service: gathers the patient's Conditions, Observations and
+/// DiagnosticReports, evaluates the PTTM rule, and answers with its card (or none).
+/// </summary>
+public sealed class PttmScreeningService(
+    PttmRule rule,
+    CardComposer composer,
+    RecordGatherer gatherer,
+    TimeProvider time,
+    ILogger<PttmScreeningService> logger) : ICdsService
+{
+    /// <summary>The service id.</summary>
+    public const string ServiceId = "pttm-screening";
+
+    /// <inheritdoc />
+    public string Id => ServiceId;
+
+    /// <inheritdoc />
+    public bool CouldHaveIssued(string cardUuid) => composer.Ids.IsIssued(cardUuid);
+
+    /// <inheritdoc />
+    public async Task<CdsServiceResult> InvokeAsync(CdsInvocation invocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var request = invocation.Request;
+        var gathered = await gatherer.GatherAsync(request, invocation.Prefetch, cancellationToken).ConfigureAwait(false);
+
+        // The Patient only gives the age for the A–a gradient's limit; without it the rule uses the
+        // age-free limit. Every search key can hold what decides a criterion: none may be missing.
+        var missing = gathered.Unsatisfied.Where(k => k.Template.IsSearch).ToList();
+        if (missing.Count > 0)
+        {
+            Log.DataUnavailable(logger, missing.Count, string.Join(",", missing.Select(k => k.Template.Key)));
+            return CdsServiceResult.Failed(OperationOutcomeResult.Error(
+                StatusCodes.Status412PreconditionFailed,
+                [.. missing.Select(k => new RequestIssue(
+                    "prefetch." + k.Template.Key,
+                    $"Prefetch key '{k.Template.Key}' ({k.Template.Template}) is unsatisfied: {k.Reason}. The service needs it to decide, and gives no card built on missing data.",
+                    IssueType.Incomplete))]));
+        }
+
+        var record = PatientRecord.FromResources(gathered.Resources);
+        var assessment = rule.Evaluate(record, time);
+        var cards = composer.Compose(assessment, new CardContext(
+            request.Context.PatientId,
+            request.Context.EncounterId,
+            new Uri(invocation.PublicBaseUrl, "docs/pttm-criteria.md"),
+            gathered.Notes));
+        CdsMetrics.RecordAssessment(assessment);
+        return CdsServiceResult.WithCards(cards);
+    }
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics.Metrics;
+using PttmHooks.Clinical.Assessment;
+
+namespace PttmHooks.Service.Telemetry;
+
+/// <summary>
+/// The service's metrics (meter <c>PttmHooks.CdsHooks</c>), named after the OpenTelemetry semantic
+/// conventions. The ops issue exports them; tests read them with a MeterListener.
+/// </summary>
+public static class CdsMetrics
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "PttmHooks.CdsHooks";
+
+    private static readonly Meter s_meter = new(MeterName);
+
+    private static readonly Histogram<double> s_hookDuration = s_meter.CreateHistogram<double>(
+        "pttm.hook.duration", unit: "s", description: "Time to answer a hook call, by service and HTTP status.");
+
+    private static readonly Counter<long> s_cards = s_meter.CreateCounter<long>(
+        "pttm.cards", unit: "{card}", description: "Cards returned, by recommendation and indicator.");
+
+    private static readonly Counter<long> s_assessments = s_meter.CreateCounter<long>(
+        "pttm.assessments", unit: "{assessment}", description: "Rule evaluations, by recommendation.");
+
+    private static readonly Counter<long> s_feedback = s_meter.CreateCounter<long>(
+        "pttm.feedback", unit: "{feedback}", description: "Feedback entries, by outcome and whether this service issued the card.");
+
+    /// <summary>Records one answered hook call.</summary>
+    public static void RecordHook(string service, int status, TimeSpan elapsed) =>
+        s_hookDuration.Record(elapsed.TotalSeconds, new("cds.service", service), new("http.response.status_code", status));
+
+    /// <summary>Records an assessment and its card.</summary>
+    public static void RecordAssessment(PttmAssessment assessment)
+    {
+        ArgumentNullException.ThrowIfNull(assessment);
+        var recommendation = assessment.Recommendation.ToString();
+        s_assessments.Add(1, new KeyValuePair<string, object?>("pttm.recommendation", recommendation));
+        if (assessment.Indicator is { } indicator)
+        {
+            s_cards.Add(1, new("pttm.recommendation", recommendation), new("pttm.indicator", indicator.ToString().ToLowerInvariant()));
+        }
+    }
+
+    /// <summary>Records one (first-seen) feedback entry.</summary>
+    public static void RecordFeedback(string service, string outcome, bool issued) =>
+        s_feedback.Add(1, new("cds.service", service), new("cds.feedback.outcome", outcome), new("cds.card.issued", issued));
+}

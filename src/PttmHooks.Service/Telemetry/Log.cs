@@ -1,0 +1,41 @@
+namespace PttmHooks.Service.Telemetry;
+
+/// <summary>
+/// Every log event of the service, with its id. Parameters are keys, counts, codes and durations:
+/// never a patient id, a resource, a name, report text or a token.
+/// </summary>
+/// <remarks>Event ids: 1xxx start-up, 2xxx hook calls and data, 3xxx feedback, 9xxx errors.</remarks>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
+        Message = "Caller authentication is DISABLED (Cds:Authentication:Disabled=true, environment {Environment}). Any caller can post hooks. Use this for local trials only.")]
+    public static partial void AuthenticationDisabled(ILogger logger, string environment);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
+        Message = "CDS services ready: {Services}; request body limit {MaxRequestBytes} bytes")]
+    public static partial void Ready(ILogger logger, string services, long maxRequestBytes);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
+        Message = "Hook {Hook} for {Service} answered {Status} with {Cards} card(s) in {ElapsedMs:F1} ms")]
+    public static partial void HookAnswered(ILogger logger, string hook, string service, int status, int cards, double elapsedMs);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Information,
+        Message = "Hook request rejected with {Status}: {IssueCount} issue(s), first at {Expression}")]
+    public static partial void HookRejected(ILogger logger, int status, int issueCount, string? expression);
+
+    [LoggerMessage(EventId = 2101, Level = LogLevel.Warning,
+        Message = "Patient data unavailable: {Count} prefetch key(s) unsatisfied ({Keys}); answering 412")]
+    public static partial void DataUnavailable(ILogger logger, int count, string keys);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
+        Message = "Feedback for {Service}: card {CardUuid} {Outcome} (issued by this service: {Issued}; accepted suggestions {AcceptedCount}; override reason {OverrideReason})")]
+    public static partial void Feedback(ILogger logger, string service, string cardUuid, string outcome, bool issued, int acceptedCount, string? overrideReason);
+
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Debug,
+        Message = "Feedback for card {CardUuid} {Outcome} repeated; not counted again")]
+    public static partial void FeedbackRepeated(ILogger logger, string cardUuid, string outcome);
+
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Error,
+        Message = "Unhandled error answering {Method} {Path}; answered 500 (trace {TraceId})")]
+    public static partial void Unhandled(ILogger logger, Exception exception, string method, string path, string traceId);
+}
