@@ -1,0 +1,201 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using PttmHooks.Service.CdsHooks;
+using PttmHooks.Service.Samples;
+
+namespace PttmHooks.Cli.Samples;
+
+/// <summary>
+/// <c>samples list | request | post</c>: hook requests for the sample patients, built at the time
+/// of use so that they never go stale (the rule looks back 90 days from "now").
+/// </summary>
+internal static class SamplesCommand
+{
+    private const string DefaultService = "http://localhost:5080/cds-services/pttm-screening";
+
+    public static Command Create()
+    {
+        var cases = new Option<DirectoryInfo?>("--cases")
+        {
+            Description = "The folder of sample cases (default: samples/cases of the repository you are in).",
+        };
+        var service = new Option<string>("--service")
+        {
+            Description = "The service URL; its discovery document gives the prefetch templates.",
+            DefaultValueFactory = _ => DefaultService,
+        };
+        var at = new Option<string>("--at")
+        {
+            Description = "Evaluate as of: 'now' (dates moved by now - evaluatedAt), 'case' (dates as written), or an ISO 8601 time.",
+            DefaultValueFactory = _ => "now",
+        };
+        var omit = new Option<string[]>("--omit")
+        {
+            Description = "Prefetch keys to leave out (comma-separated), to see a 412 or the FHIR fallback.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var offline = new Option<bool>("--offline")
+        {
+            Description = "Use the templates built into this tool instead of asking the service's discovery endpoint.",
+        };
+
+        var list = new Command("list", "List the sample patients and what each shows.");
+        list.Options.Add(cases);
+        list.SetAction(result =>
+        {
+            foreach (var sample in SampleCase.LoadAll(CasesFolder(result.GetValue(cases))))
+            {
+                Console.WriteLine($"{sample.Id,-40} {Shorten(sample.Description, 100)}");
+            }
+
+            return 0;
+        });
+
+        var caseName = new Argument<string>("case") { Description = "A case id (a folder name under the cases folder)." };
+        var request = new Command("request", "Print the hook request for one sample, ready to post with curl.");
+        request.Arguments.Add(caseName);
+        request.Options.Add(cases);
+        request.Options.Add(service);
+        request.Options.Add(at);
+        request.Options.Add(omit);
+        request.Options.Add(offline);
+        request.SetAction(async (result, cancellationToken) =>
+        {
+            var sample = SampleCase.Load(Path.Combine(CasesFolder(result.GetValue(cases)), result.GetValue(caseName)!));
+            using var http = new HttpClient();
+            var templates = await TemplatesAsync(http, ServiceUrl(result.GetValue(service)), result.GetValue(offline), cancellationToken).ConfigureAwait(false);
+            var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit)));
+            Console.WriteLine(body.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        });
+
+        var names = new Argument<string[]>("cases") { Description = "Case ids to post (default: all).", Arity = ArgumentArity.ZeroOrMore };
+        var post = new Command("post", "Post sample hook requests to the service and print each card's summary.");
+        post.Arguments.Add(names);
+        post.Options.Add(cases);
+        post.Options.Add(service);
+        post.Options.Add(at);
+        post.Options.Add(omit);
+        post.Options.Add(offline);
+        post.SetAction(async (result, cancellationToken) =>
+        {
+            var folder = CasesFolder(result.GetValue(cases));
+            var wanted = result.GetValue(names) ?? [];
+            var samples = SampleCase.LoadAll(folder).Where(s => wanted.Length == 0 || wanted.Contains(s.Id) || wanted.Contains(Path.GetFileName(s.Folder))).ToList();
+            if (samples.Count == 0)
+            {
+                Console.Error.WriteLine($"No sample case matches in {folder}.");
+                return 2;
+            }
+
+            var url = ServiceUrl(result.GetValue(service));
+            using var http = new HttpClient();
+            var templates = await TemplatesAsync(http, url, result.GetValue(offline), cancellationToken).ConfigureAwait(false);
+            var failures = 0;
+            foreach (var sample in samples)
+            {
+                var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit)));
+                using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+                using var response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                Console.WriteLine($"{Path.GetFileName(sample.Folder),-40} {Describe((int)response.StatusCode, text)}");
+                failures += response.IsSuccessStatusCode ? 0 : 1;
+            }
+
+            return failures == 0 ? 0 : 1;
+        });
+
+        var samplesCommand = new Command("samples", "Sample patients as hook requests.");
+        samplesCommand.Subcommands.Add(list);
+        samplesCommand.Subcommands.Add(request);
+        samplesCommand.Subcommands.Add(post);
+        return samplesCommand;
+    }
+
+    /// <summary>One line: the HTTP status, then each card's indicator and summary, or the error.</summary>
+    internal static string Describe(int status, string body)
+    {
+        try
+        {
+            var json = JsonNode.Parse(body);
+            if (status == 200 && json?["cards"] is JsonArray cards)
+            {
+                return cards.Count == 0
+                    ? "200  no card"
+                    : "200  " + string.Join(" | ", cards.Select(c => $"[{(string?)c!["indicator"]}] {(string?)c["summary"]}"));
+            }
+
+            var diagnostics = json?["issue"]?.AsArray().Select(i => (string?)i!["diagnostics"]).FirstOrDefault();
+            return $"{status}  {diagnostics ?? Shorten(body, 200)}";
+        }
+        catch (JsonException)
+        {
+            return $"{status}  {Shorten(body, 200)}";
+        }
+    }
+
+    private static async Task<IReadOnlyDictionary<string, string>> TemplatesAsync(HttpClient http, Uri service, bool offline, CancellationToken cancellationToken)
+    {
+        if (offline)
+        {
+            return CdsCatalog.LoadEmbedded().Services.Single().Prefetch!;
+        }
+
+        // As an EHR does: read the service's discovery entry and fill its templates.
+        var id = service.Segments[^1].TrimEnd('/');
+        var discovery = new Uri(service, "../cds-services");
+        DiscoveryDocument? document;
+        try
+        {
+            document = await http.GetFromJsonAsync<DiscoveryDocument>(discovery, CdsJson.Wire, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new InvalidOperationException($"Cannot read the discovery document at {discovery} ({e.Message}). Is the service running? Start it with: dotnet run --project src/PttmHooks.Service (or pass --offline).", e);
+        }
+
+        var entry = document?.Services.FirstOrDefault(s => s.Id == id)
+            ?? throw new InvalidOperationException($"{discovery} lists no service '{id}'.");
+        return entry.Prefetch ?? new Dictionary<string, string>();
+    }
+
+    private static Uri ServiceUrl(string? text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw new InvalidOperationException($"--service must be an absolute http(s) URL of a CDS service, such as {DefaultService}.");
+
+    private static DateTimeOffset? Time(string at, SampleCase sample) => at switch
+    {
+        "now" => TimeProvider.System.GetUtcNow(),
+        "case" => null,
+        _ => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+    };
+
+    private static string[] Keys(string[]? omit) =>
+        [.. (omit ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+
+    private static string CasesFolder(DirectoryInfo? given)
+    {
+        if (given is not null)
+        {
+            return given.FullName;
+        }
+
+        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "samples", "cases");
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        throw new InvalidOperationException("No samples/cases folder here or above; pass --cases <folder>.");
+    }
+
+    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+}
