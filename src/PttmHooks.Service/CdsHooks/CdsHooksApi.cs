@@ -17,14 +17,12 @@ public static class CdsHooksApi
         hooks.MapGet("", GetDiscovery)
             .Produces<DiscoveryDocument>(contentType: "application/json");
         hooks.MapPost("/{id}", InvokeService)
-            .Accepts<object>("application/json")
             .Produces<CdsResponse>(contentType: "application/json")
             .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status413PayloadTooLarge, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status415UnsupportedMediaType, OperationOutcomeResult.FhirJson);
         hooks.MapPost("/{id}/feedback", PostFeedback)
-            .Accepts<object>("application/json")
             .Produces(StatusCodes.Status200OK)
             .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson);
         return hooks;

@@ -17,10 +17,7 @@ internal static class RequestBody
     {
         if (!IsJson(request.ContentType))
         {
-            return (null, OperationOutcomeResult.Error(
-                StatusCodes.Status415UnsupportedMediaType,
-                $"The body must be JSON, sent with Content-Type: application/json (got {(string.IsNullOrEmpty(request.ContentType) ? "no Content-Type" : Quote(request.ContentType))}).",
-                IssueType.NotSupported));
+            return (null, UnsupportedMediaType(request.ContentType));
         }
 
         if (request.ContentLength > maxBytes)
@@ -82,6 +79,16 @@ internal static class RequestBody
             return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {e.Message}", IssueType.Structure));
         }
     }
+
+    /// <summary>
+    /// The 415 answer for <paramref name="contentType"/>. Also given by the status-code pages when
+    /// routing refuses the media type before the endpoint runs (the endpoints declare
+    /// <c>Accepts("application/json")</c>), so both say what was wrong.
+    /// </summary>
+    internal static OperationOutcomeResult UnsupportedMediaType(string? contentType) => OperationOutcomeResult.Error(
+        StatusCodes.Status415UnsupportedMediaType,
+        $"The body must be JSON, sent with Content-Type: application/json (got {(string.IsNullOrEmpty(contentType) ? "no Content-Type" : Quote(contentType))}).",
+        IssueType.NotSupported);
 
     private static OperationOutcomeResult TooLarge(long maxBytes) => OperationOutcomeResult.Error(
         StatusCodes.Status413PayloadTooLarge,

@@ -73,6 +73,13 @@ public static class HostingExtensions
         {
             var context = status.HttpContext;
             var code = context.Response.StatusCode;
+            if (code == StatusCodes.Status415UnsupportedMediaType)
+            {
+                // Routing refused the Content-Type before the endpoint could say why.
+                await RequestBody.UnsupportedMediaType(context.Request.ContentType).ExecuteAsync(context).ConfigureAwait(false);
+                return;
+            }
+
             var message = code switch
             {
                 StatusCodes.Status404NotFound => $"Nothing is served at {context.Request.Path}; the CDS services are listed at GET /cds-services.",
