@@ -67,6 +67,7 @@ public sealed class CardComposer
         var evidence = assessment.EvidenceReferences();
         var cardId = _ids.Card(context.PatientId, RecommendationCode(assessment.Recommendation), evidence);
         var system = _options.CodeSystem.AbsoluteUri;
+        var ruleUrl = (_options.RuleUrl ?? context.RuleUrl).AbsoluteUri;
         return
         [
             new Card
@@ -83,7 +84,7 @@ public sealed class CardComposer
                 Source = new CardSource
                 {
                     Label = _options.SourceLabel,
-                    Url = (_options.RuleUrl ?? context.RuleUrl).AbsoluteUri,
+                    Url = ruleUrl,
                     Topic = new CdsCoding { System = system, Code = "pttm-screening", Display = "Pulmonary tumor thrombotic microangiopathy screening" },
                 },
                 Suggestions =
@@ -108,7 +109,7 @@ public sealed class CardComposer
                 OverrideReasons = [.. s_overrideReasons.Select(r => new CdsCoding { System = system, Code = r.Code, Display = r.Display })],
                 Links =
                 [
-                    new CardLink { Label = "PTTM screening rule (criteria, thresholds, sources)", Url = (_options.RuleUrl ?? context.RuleUrl).AbsoluteUri, Type = "absolute" },
+                    new CardLink { Label = "PTTM screening rule (criteria, thresholds, sources)", Url = ruleUrl, Type = "absolute" },
                     .. Publications.All.Select(p => new CardLink { Label = p.Label, Url = p.Url, Type = "absolute" }),
                 ],
             },

@@ -164,31 +164,23 @@ public static class PrefetchReader
     /// </summary>
     private static bool CheckPatient(Resource resource, string patientId, string path, List<RequestIssue> issues)
     {
-        string? owner;
-        switch (resource)
+        if (resource is Patient patient)
         {
-            case Patient patient:
-                if (patient.Id is not null && patient.Id != patientId)
-                {
-                    issues.Add(new RequestIssue(path, $"{path} is another patient than context.patientId; resources of other patients are never evaluated.", IssueType.BusinessRule));
-                    return false;
-                }
-
-                return true;
-            case Condition c:
-                owner = c.Subject?.Reference;
-                break;
-            case Observation o:
-                owner = o.Subject?.Reference;
-                break;
-            case DiagnosticReport r:
-                owner = r.Subject?.Reference;
-                break;
-            default:
+            if (patient.Id is not null && patient.Id != patientId)
+            {
+                issues.Add(new RequestIssue(path, $"{path} is another patient than context.patientId; resources of other patients are never evaluated.", IssueType.BusinessRule));
                 return false;
+            }
+
+            return true;
         }
 
-        var ownerId = PatientIdOf(owner);
+        if (resource is not (Condition or Observation or DiagnosticReport))
+        {
+            return false;
+        }
+
+        var ownerId = PatientIdOf(SubjectOf(resource));
         if (ownerId is not null && ownerId != patientId)
         {
             issues.Add(new RequestIssue(path, $"{path} ({resource.TypeName}/{resource.Id}) has a subject that is not context.patientId; resources of other patients are never evaluated.", IssueType.BusinessRule));
@@ -197,6 +189,15 @@ public static class PrefetchReader
 
         return true;
     }
+
+    /// <summary>The subject reference of a resource the rule reads (null for other types).</summary>
+    internal static string? SubjectOf(Resource resource) => resource switch
+    {
+        Condition c => c.Subject?.Reference,
+        Observation o => o.Subject?.Reference,
+        DiagnosticReport r => r.Subject?.Reference,
+        _ => null,
+    };
 
     /// <summary>
     /// The patient id of a subject reference: <c>Patient/123</c>, an absolute URL ending in it, or a

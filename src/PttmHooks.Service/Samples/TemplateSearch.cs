@@ -1,5 +1,6 @@
 using System.Globalization;
 using Hl7.Fhir.Model;
+using PttmHooks.Service.Gathering;
 
 namespace PttmHooks.Service.Samples;
 
@@ -39,7 +40,7 @@ public static class TemplateSearch
             switch (name)
             {
                 case "patient":
-                    hits = hits.Where(r => PatientOf(r) == value).ToList();
+                    hits = hits.Where(r => PrefetchReader.PatientIdOf(PrefetchReader.SubjectOf(r)) == value).ToList();
                     break;
                 case "code":
                     var codes = value.Split(',').Select(Token).ToList();
@@ -73,18 +74,6 @@ public static class TemplateSearch
 
         bundle.Total = bundle.Entry.Count;
         return bundle;
-    }
-
-    private static string? PatientOf(Resource resource)
-    {
-        var reference = resource switch
-        {
-            Condition c => c.Subject?.Reference,
-            Observation o => o.Subject?.Reference,
-            DiagnosticReport r => r.Subject?.Reference,
-            _ => null,
-        };
-        return reference is not null && reference.StartsWith("Patient/", StringComparison.Ordinal) ? reference["Patient/".Length..] : null;
     }
 
     private static IEnumerable<Coding> Codings(Resource resource, string element) => (resource, element) switch
