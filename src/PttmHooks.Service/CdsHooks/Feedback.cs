@@ -50,14 +50,14 @@ internal static class FeedbackParser
             }
 
             var before = issues.Count;
-            var card = String(item, "card", path, issues, required: true);
-            var outcome = String(item, "outcome", path, issues, required: true);
+            var card = JsonMembers.Required(item, "card", issues, path + ".");
+            var outcome = JsonMembers.Required(item, "outcome", issues, path + ".");
             if (outcome is not null and not "accepted" and not "overridden")
             {
                 issues.Add(new RequestIssue(path + ".outcome", $"{path}.outcome must be 'accepted' or 'overridden', not '{outcome}'.", IssueType.CodeInvalid));
             }
 
-            var timestampText = String(item, "outcomeTimestamp", path, issues, required: true);
+            var timestampText = JsonMembers.Required(item, "outcomeTimestamp", issues, path + ".");
             var timestamp = DateTimeOffset.MinValue;
             if (timestampText is not null && !DateTimeOffset.TryParse(timestampText, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out timestamp))
             {
@@ -83,7 +83,7 @@ internal static class FeedbackParser
                             continue;
                         }
 
-                        if (String(suggestion, "id", spath, issues, required: true) is { } id)
+                        if (JsonMembers.Required(suggestion, "id", issues, spath + ".") is { } id)
                         {
                             accepted.Add(id);
                         }
@@ -104,7 +104,7 @@ internal static class FeedbackParser
                     if (reason.TryGetProperty("reason", out var coding) && coding.ValueKind == JsonValueKind.Object)
                     {
                         // display is optional in feedback (the client echoes the code it was given).
-                        reasonCode = String(coding, "code", path + ".overrideReason.reason", issues, required: true);
+                        reasonCode = JsonMembers.Required(coding, "code", issues, path + ".overrideReason.reason.");
                     }
 
                     hasComment = reason.TryGetProperty("userComment", out var comment) && comment.ValueKind == JsonValueKind.String;
@@ -140,27 +140,6 @@ internal static class FeedbackParser
         }
 
         return (entries, issues);
-    }
-
-    private static string? String(JsonElement parent, string name, string path, List<RequestIssue> issues, bool required)
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            if (required)
-            {
-                issues.Add(new RequestIssue($"{path}.{name}", $"{path}.{name} is required.", IssueType.Required));
-            }
-
-            return null;
-        }
-
-        if (value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(value.GetString()))
-        {
-            issues.Add(new RequestIssue($"{path}.{name}", $"{path}.{name} must be a non-empty string.", IssueType.Structure));
-            return null;
-        }
-
-        return value.GetString();
     }
 }
 

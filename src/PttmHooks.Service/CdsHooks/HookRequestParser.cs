@@ -18,13 +18,13 @@ internal static partial class HookRequestParser
     {
         var issues = new List<RequestIssue>();
 
-        var hook = RequiredString(root, "hook", issues);
+        var hook = JsonMembers.Required(root, "hook", issues);
         if (hook is not null && !string.Equals(hook, expectedHook, StringComparison.Ordinal))
         {
             issues.Add(new RequestIssue("hook", $"This service answers the '{expectedHook}' hook, not '{hook}'.", IssueType.NotSupported));
         }
 
-        var hookInstanceText = RequiredString(root, "hookInstance", issues);
+        var hookInstanceText = JsonMembers.Required(root, "hookInstance", issues);
         var hookInstance = Guid.Empty;
         if (hookInstanceText is not null && !Guid.TryParseExact(hookInstanceText, "D", out hookInstance))
         {
@@ -32,7 +32,7 @@ internal static partial class HookRequestParser
         }
 
         Uri? fhirServer = null;
-        var fhirServerText = OptionalString(root, "fhirServer", issues);
+        var fhirServerText = JsonMembers.Optional(root, "fhirServer", issues);
         if (fhirServerText is not null)
         {
             if (!Uri.TryCreate(fhirServerText, UriKind.Absolute, out fhirServer) || (fhirServer.Scheme != Uri.UriSchemeHttps && fhirServer.Scheme != Uri.UriSchemeHttp))
@@ -97,7 +97,7 @@ internal static partial class HookRequestParser
         }
 
         var before = issues.Count;
-        var userId = RequiredString(context, "userId", issues, "context.");
+        var userId = JsonMembers.Required(context, "userId", issues, "context.");
         if (userId is not null)
         {
             var slash = userId.IndexOf('/', StringComparison.Ordinal);
@@ -107,13 +107,13 @@ internal static partial class HookRequestParser
             }
         }
 
-        var patientId = RequiredString(context, "patientId", issues, "context.");
+        var patientId = JsonMembers.Required(context, "patientId", issues, "context.");
         if (patientId is not null && !FhirId().IsMatch(patientId))
         {
             issues.Add(new RequestIssue("context.patientId", "patientId must be the FHIR id of the patient (1 to 64 of A-Z a-z 0-9 - .), not a reference such as 'Patient/123'."));
         }
 
-        var encounterId = OptionalString(context, "encounterId", issues, "context.");
+        var encounterId = JsonMembers.Optional(context, "encounterId", issues, "context.");
         if (encounterId is not null && !FhirId().IsMatch(encounterId))
         {
             issues.Add(new RequestIssue("context.encounterId", "encounterId must be a FHIR id (1 to 64 of A-Z a-z 0-9 - .)."));
@@ -151,8 +151,8 @@ internal static partial class HookRequestParser
 
         const string Prefix = "fhirAuthorization.";
         var before = issues.Count;
-        var token = RequiredString(auth, "access_token", issues, Prefix);
-        var tokenType = RequiredString(auth, "token_type", issues, Prefix);
+        var token = JsonMembers.Required(auth, "access_token", issues, Prefix);
+        var tokenType = JsonMembers.Required(auth, "token_type", issues, Prefix);
         if (tokenType is not null && !tokenType.Equals("Bearer", StringComparison.OrdinalIgnoreCase))
         {
             issues.Add(new RequestIssue(Prefix + "token_type", "token_type must be 'Bearer'.", IssueType.NotSupported));
@@ -168,55 +168,15 @@ internal static partial class HookRequestParser
             issues.Add(new RequestIssue(Prefix + "expires_in", "fhirAuthorization.expires_in must be a whole number of seconds."));
         }
 
-        var scope = RequiredString(auth, "scope", issues, Prefix);
-        var subject = RequiredString(auth, "subject", issues, Prefix);
-        var patient = OptionalString(auth, "patient", issues, Prefix);
+        var scope = JsonMembers.Required(auth, "scope", issues, Prefix);
+        var subject = JsonMembers.Required(auth, "subject", issues, Prefix);
+        var patient = JsonMembers.Optional(auth, "patient", issues, Prefix);
         if (issues.Count > before || token is null || tokenType is null || scope is null || subject is null)
         {
             return null;
         }
 
         return new FhirAuthorization { AccessToken = token, TokenType = tokenType, ExpiresIn = expiresIn, Scope = scope, Subject = subject, Patient = patient };
-    }
-
-    private static string? RequiredString(JsonElement parent, string name, List<RequestIssue> issues, string prefix = "")
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            issues.Add(new RequestIssue(prefix + name, $"{prefix}{name} is required.", IssueType.Required));
-            return null;
-        }
-
-        return StringValue(value, prefix + name, issues);
-    }
-
-    private static string? OptionalString(JsonElement parent, string name, List<RequestIssue> issues, string prefix = "")
-    {
-        if (!parent.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        return StringValue(value, prefix + name, issues);
-    }
-
-    private static string? StringValue(JsonElement value, string path, List<RequestIssue> issues)
-    {
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            issues.Add(new RequestIssue(path, $"{path} must be a string.", IssueType.Structure));
-            return null;
-        }
-
-        var text = value.GetString()!;
-        if (string.IsNullOrWhiteSpace(text))
-        {
-            // CDS Hooks 2.0: "no null or empty values".
-            issues.Add(new RequestIssue(path, $"{path} must not be empty; leave the member out instead.", IssueType.Invalid));
-            return null;
-        }
-
-        return text;
     }
 
     // FHIR R4 id: [A-Za-z0-9\-\.]{1,64}.

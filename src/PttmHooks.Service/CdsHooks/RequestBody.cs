@@ -81,9 +81,9 @@ internal static class RequestBody
     }
 
     /// <summary>
-    /// The 415 answer for <paramref name="contentType"/>. Also given by the status-code pages when
-    /// routing refuses the media type before the endpoint runs (the endpoints declare
-    /// <c>Accepts("application/json")</c>), so both say what was wrong.
+    /// The 415 answer for <paramref name="contentType"/>. The endpoints declare no
+    /// <c>Accepts</c> metadata, so routing never answers 415 itself: the service id is checked (404)
+    /// before the media type, and this message always says what was wrong.
     /// </summary>
     internal static OperationOutcomeResult UnsupportedMediaType(string? contentType) => OperationOutcomeResult.Error(
         StatusCodes.Status415UnsupportedMediaType,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Diagnostics;
+using KestrelServerOptions = Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions;
 using Microsoft.Extensions.Options;
 using PttmHooks.Clinical;
 using PttmHooks.Service.Cards;
@@ -27,8 +28,8 @@ public static class HostingExtensions
         services.AddOptions<PttmRuleOptions>().BindConfiguration("Pttm:Rule");
 
         // Kestrel refuses larger bodies before they are buffered; RequestBody checks again.
-        var maxBytes = builder.Configuration.GetValue<long?>("Cds:MaxRequestBytes") ?? new CdsOptions().MaxRequestBytes;
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = maxBytes);
+        services.AddOptions<KestrelServerOptions>()
+            .Configure<IOptions<CdsOptions>>((kestrel, cds) => kestrel.Limits.MaxRequestBodySize = cds.Value.MaxRequestBytes);
 
         services.AddSingleton(sp => new PttmRule(sp.GetRequiredService<IOptions<PttmRuleOptions>>().Value));
         services.AddSingleton(sp =>
@@ -73,13 +74,6 @@ public static class HostingExtensions
         {
             var context = status.HttpContext;
             var code = context.Response.StatusCode;
-            if (code == StatusCodes.Status415UnsupportedMediaType)
-            {
-                // Routing refused the Content-Type before the endpoint could say why.
-                await RequestBody.UnsupportedMediaType(context.Request.ContentType).ExecuteAsync(context).ConfigureAwait(false);
-                return;
-            }
-
             var message = code switch
             {
                 StatusCodes.Status404NotFound => $"Nothing is served at {context.Request.Path}; the CDS services are listed at GET /cds-services.",

@@ -104,7 +104,7 @@ public static partial class SampleRequests
         return request;
     }
 
-    /// <summary>Moves every FHIR date, dateTime and instant in <paramref name="node"/> by <paramref name="by"/>.</summary>
+    /// <summary>Moves every FHIR date, dateTime and instant in <paramref name="node"/> by <paramref name="by"/>, in place.</summary>
     public static JsonNode? ShiftDates(JsonNode? node, TimeSpan by)
     {
         switch (node)
@@ -112,29 +112,52 @@ public static partial class SampleRequests
             case JsonObject obj:
                 foreach (var (name, value) in obj.ToList())
                 {
-                    obj[name] = ShiftDates(value?.DeepClone(), by);
+                    if (Shifted(value, by) is { } moved)
+                    {
+                        obj[name] = moved;
+                    }
+                    else
+                    {
+                        ShiftDates(value, by);
+                    }
                 }
 
                 return obj;
             case JsonArray array:
                 for (var i = 0; i < array.Count; i++)
                 {
-                    array[i] = ShiftDates(array[i]?.DeepClone(), by);
+                    if (Shifted(array[i], by) is { } moved)
+                    {
+                        array[i] = moved;
+                    }
+                    else
+                    {
+                        ShiftDates(array[i], by);
+                    }
                 }
 
                 return array;
-            case JsonValue value when value.TryGetValue<string>(out var text) && DateLike().IsMatch(text):
-                if (text.Length == 10)
-                {
-                    var day = DateTimeOffset.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) + by;
-                    return JsonValue.Create(day.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-                }
-
-                var moved = DateTimeOffset.Parse(text, CultureInfo.InvariantCulture) + by;
-                return JsonValue.Create(moved.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
             default:
-                return node;
+                return Shifted(node, by) ?? node;
         }
+    }
+
+    /// <summary>The moved value when <paramref name="node"/> is a date-like string; otherwise null.</summary>
+    private static JsonValue? Shifted(JsonNode? node, TimeSpan by)
+    {
+        if (node is not JsonValue value || !value.TryGetValue<string>(out var text) || !DateLike().IsMatch(text))
+        {
+            return null;
+        }
+
+        if (text.Length == 10)
+        {
+            var day = DateTimeOffset.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal) + by;
+            return JsonValue.Create(day.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        }
+
+        var moved = DateTimeOffset.Parse(text, CultureInfo.InvariantCulture) + by;
+        return JsonValue.Create(moved.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture));
     }
 
     // The shapes ehr-sim moves: a date, or a dateTime/instant with seconds and a zone.
