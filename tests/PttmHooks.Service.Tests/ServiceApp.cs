@@ -15,12 +15,23 @@ namespace PttmHooks.Service.Tests;
 /// </summary>
 public sealed class ServiceApp : WebApplicationFactory<Program>
 {
+    /// <summary>
+    /// The FHIR base every test app trusts (Cds:FhirServers:0) unless a test configures its own.
+    /// Requests with full prefetch may name it; nothing ever connects to it.
+    /// </summary>
+    public const string TrustedFhirServer = "https://ehr.example.org/fhir";
+
     private readonly Dictionary<string, string?> _settings;
 
     /// <summary>Creates the host; <paramref name="settings"/> override configuration keys.</summary>
     public ServiceApp(IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development")
     {
-        _settings = settings is null ? [] : new Dictionary<string, string?>(settings);
+        _settings = new Dictionary<string, string?> { ["Cds:FhirServers:0"] = TrustedFhirServer };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+
         Environment = environment;
     }
 

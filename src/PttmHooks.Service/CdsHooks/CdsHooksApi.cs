@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
+using PttmHooks.Service.Fhir;
 using PttmHooks.Service.Gathering;
 using PttmHooks.Service.Telemetry;
 using static Hl7.Fhir.Model.OperationOutcome;
@@ -35,13 +36,14 @@ public static class CdsHooksApi
         string id,
         HttpContext http,
         CdsCatalog catalog,
+        FhirServerPolicy fhirServers,
         IOptions<CdsOptions> options,
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var logger = loggers.CreateLogger(typeof(CdsHooksApi));
-        var result = await Answer(id, http, catalog, options.Value, cancellationToken).ConfigureAwait(false);
+        var result = await Answer(id, http, catalog, fhirServers, options.Value, cancellationToken).ConfigureAwait(false);
         var elapsed = Stopwatch.GetElapsedTime(started);
         switch (result)
         {
@@ -57,7 +59,7 @@ public static class CdsHooksApi
     }
 
     private static async Task<(CdsResponse? Cards, OperationOutcomeResult? Error)> Answer(
-        string id, HttpContext http, CdsCatalog catalog, CdsOptions options, CancellationToken cancellationToken)
+        string id, HttpContext http, CdsCatalog catalog, FhirServerPolicy fhirServers, CdsOptions options, CancellationToken cancellationToken)
     {
         if (!catalog.TryGet(id, out var entry, out var service))
         {
@@ -76,6 +78,12 @@ public static class CdsHooksApi
             if (request is null)
             {
                 return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, issues));
+            }
+
+            // Before anything may leave for it: an untrusted fhirServer is refused outright.
+            if (request.FhirServer is { } server && fhirServers.Check(server) is { } serverIssue)
+            {
+                return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, [serverIssue]));
             }
 
             var (prefetch, prefetchIssues) = PrefetchReader.Read(request, entry.Templates);

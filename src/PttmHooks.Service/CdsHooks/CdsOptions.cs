@@ -20,6 +20,14 @@ public sealed class CdsOptions
     /// </summary>
     public Uri? PublicBaseUrl { get; set; }
 
+    /// <summary>
+    /// The FHIR base URLs a hook request may name as <c>fhirServer</c> (environment variables
+    /// <c>Cds__FhirServers__0=https://…</c>). A request naming any other server gets 400, and no
+    /// request is sent to it. https only; http to a loopback address in Development.
+    /// </summary>
+    /// <value>Empty: requests with a <c>fhirServer</c> are refused until servers are configured.</value>
+    public List<string> FhirServers { get; set; } = [];
+
     /// <summary>Caller authentication.</summary>
     public AuthenticationSettings Authentication { get; set; } = new();
 

@@ -22,7 +22,8 @@ public enum KeyState
 /// <param name="State">Satisfied, no data, or unsatisfied.</param>
 /// <param name="Resources">The resources it brought (empty unless satisfied).</param>
 /// <param name="Reason">Why it is unsatisfied, as a sentence.</param>
-public sealed record KeyResult(PrefetchTemplate Template, KeyState State, IReadOnlyList<Resource> Resources, string? Reason = null)
+/// <param name="Notes">What a clinician should know about its data (fetched in part, pages not followed).</param>
+public sealed record KeyResult(PrefetchTemplate Template, KeyState State, IReadOnlyList<Resource> Resources, string? Reason = null, IReadOnlyList<string>? Notes = null)
 {
     /// <summary>A key the client could not fill.</summary>
     public static KeyResult Unsatisfied(PrefetchTemplate template, string reason) => new(template, KeyState.Unsatisfied, [], reason);

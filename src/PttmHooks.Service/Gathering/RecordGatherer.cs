@@ -18,18 +18,6 @@ public interface IFhirFetcher
     Task<IReadOnlyList<KeyResult>> FetchAsync(HookRequest request, IReadOnlyList<FhirQuery> queries, CancellationToken cancellationToken);
 }
 
-/// <summary>The fetcher of a service that does not query FHIR servers: every query stays unsatisfied.</summary>
-public sealed class NoFhirFetcher : IFhirFetcher
-{
-    /// <inheritdoc />
-    public Task<IReadOnlyList<KeyResult>> FetchAsync(HookRequest request, IReadOnlyList<FhirQuery> queries, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(queries);
-        IReadOnlyList<KeyResult> results = [.. queries.Select(q => KeyResult.Unsatisfied(q.Template, "not in prefetch, and this deployment does not query the FHIR server"))];
-        return System.Threading.Tasks.Task.FromResult(results);
-    }
-}
-
 /// <summary>The data gathered for one hook call.</summary>
 /// <param name="Resources">Every resource, once (the same resource from two keys counts once).</param>
 /// <param name="Keys">The final state of every key.</param>
@@ -101,6 +89,7 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
             }
         }
 
-        return new GatherResult(resources, keys, prefetch.Notes);
+        IReadOnlyList<string> notes = [.. prefetch.Notes, .. keys.SelectMany(k => k.Notes ?? [])];
+        return new GatherResult(resources, keys, notes);
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using PttmHooks.Clinical;
 using PttmHooks.Service.Cards;
 using PttmHooks.Service.CdsHooks;
+using PttmHooks.Service.Fhir;
 using PttmHooks.Service.Gathering;
 using PttmHooks.Service.Screening;
 using PttmHooks.Service.Telemetry;
@@ -37,7 +38,7 @@ public static class HostingExtensions
             var rule = sp.GetRequiredService<PttmRule>();
             return new CardComposer(sp.GetRequiredService<IOptions<CardOptions>>().Value, rule.DefaultOrder);
         });
-        services.TryAddSingleton<IFhirFetcher, NoFhirFetcher>();
+        services.AddFhirFallback();
         services.AddSingleton<RecordGatherer>();
         services.AddSingleton<ICdsService, PttmScreeningService>();
         services.AddSingleton<CdsCatalog>();

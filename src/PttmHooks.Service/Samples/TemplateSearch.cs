@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
 using PttmHooks.Service.Gathering;
 
@@ -6,37 +7,53 @@ namespace PttmHooks.Service.Samples;
 
 /// <summary>
 /// Answers this service's own prefetch templates over resources in memory, the way an EHR fills
-/// them: <c>patient</c>, <c>code</c> and <c>category</c> token lists, <c>_sort=-date</c> and
-/// <c>_count</c>. It builds the sample hook requests (and the tests' requests); the independent
-/// check that the templates work on a real FHIR search is <c>ehr-sim</c> in CI. Any other search
+/// them: <c>patient</c>, <c>code</c> and <c>category</c> token lists, <c>date</c> (Observation and
+/// DiagnosticReport), <c>_sort=-date</c>, <c>_count</c> and <c>_offset</c>. It builds the sample hook
+/// requests (and the tests' requests, and the test FHIR server's answers); the independent check
+/// that the templates work on a real FHIR search is <c>ehr-sim</c> in CI. Any other search
 /// parameter throws, so a template change this class does not understand cannot pass silently.
 /// </summary>
-public static class TemplateSearch
+public static partial class TemplateSearch
 {
     /// <summary>Runs <paramref name="relativeUrl"/> (a filled template) over <paramref name="resources"/>.</summary>
-    /// <returns>The resource for a read (null when absent), or a searchset Bundle.</returns>
-    public static Resource? Run(string relativeUrl, IReadOnlyList<Resource> resources)
+    /// <param name="relativeUrl">A read (<c>Type/id</c>) or a search (<c>Type?name=value&amp;…</c>), relative to the FHIR base.</param>
+    /// <param name="resources">The resources the server holds.</param>
+    /// <param name="baseUrl">
+    /// The FHIR base the search was sent to (<c>http://host/fhir</c>). With it, a search Bundle carries
+    /// a <c>self</c> link, and a <c>next</c> link when <c>_count</c> leaves matches for a later page;
+    /// without it, the Bundle has no links.
+    /// </param>
+    /// <returns>
+    /// The resource for a read (null when absent), or a searchset Bundle: the page that
+    /// <c>_offset</c> and <c>_count</c> select, and <c>total</c> the number of matches over all pages.
+    /// </returns>
+    /// <exception cref="NotSupportedException">A search parameter, value or prefix this class does not implement.</exception>
+    /// <exception cref="FormatException">A <c>date</c>, <c>_count</c> or <c>_offset</c> value that is not valid.</exception>
+    public static Resource? Run(string relativeUrl, IReadOnlyList<Resource> resources, Uri? baseUrl = null)
     {
         ArgumentNullException.ThrowIfNull(relativeUrl);
         ArgumentNullException.ThrowIfNull(resources);
         var question = relativeUrl.IndexOf('?', StringComparison.Ordinal);
-        if (question < 0)
+        var slash = relativeUrl.IndexOf('/', StringComparison.Ordinal);
+        if (question < 0 && slash >= 0)
         {
-            var slash = relativeUrl.IndexOf('/', StringComparison.Ordinal);
             var type = relativeUrl[..slash];
             var id = Uri.UnescapeDataString(relativeUrl[(slash + 1)..]);
             return resources.FirstOrDefault(r => r.TypeName == type && r.Id == id);
         }
 
-        var resourceType = relativeUrl[..question];
+        // "Type?…", or "Type" alone: a search with no parameters.
+        var resourceType = question < 0 ? relativeUrl : relativeUrl[..question];
+        var pairs = question < 0 ? [] : relativeUrl[(question + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries);
         IEnumerable<Resource> hits = resources.Where(r => r.TypeName == resourceType);
         int? count = null;
+        var offset = 0;
         var sortByDateDescending = false;
-        foreach (var pair in relativeUrl[(question + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+        foreach (var pair in pairs)
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            var name = pair[..equals];
-            var value = Uri.UnescapeDataString(pair[(equals + 1)..]);
+            var name = equals < 0 ? pair : pair[..equals];
+            var value = equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..]);
             switch (name)
             {
                 case "patient":
@@ -50,31 +67,95 @@ public static class TemplateSearch
                     var categories = value.Split(',').Select(Token).ToList();
                     hits = hits.Where(r => Codings(r, "category").Any(c => categories.Any(t => t.Matches(c)))).ToList();
                     break;
+                case "date" when resourceType is "Observation" or "DiagnosticReport":
+                    // A comma separates alternatives (OR); repeating the parameter combines (AND).
+                    var searches = value.Split(',').Select(DateSearch).ToList();
+                    hits = hits.Where(r => RangeOf(EffectiveOf(r)) is { } target && searches.Any(s => s.Matches(target))).ToList();
+                    break;
                 case "_sort" when value == "-date":
                     sortByDateDescending = true;
                     break;
                 case "_count":
-                    count = int.Parse(value, CultureInfo.InvariantCulture);
+                    count = NonNegative(name, value);
+                    break;
+                case "_offset":
+                    offset = NonNegative(name, value);
                     break;
                 default:
-                    throw new NotSupportedException($"TemplateSearch does not implement the search parameter '{name}={value}'.");
+                    throw new NotSupportedException($"TemplateSearch does not implement the search parameter '{name}={value}' on {resourceType}.");
             }
         }
 
         if (sortByDateDescending)
         {
-            hits = hits.OrderByDescending(r => DateOf(r) ?? DateTimeOffset.MinValue).ToList();
+            hits = hits.OrderByDescending(r => DateOf(r) ?? DateTimeOffset.MinValue);
         }
 
-        var bundle = new Bundle { Type = Bundle.BundleType.Searchset };
-        foreach (var resource in count is { } n ? hits.Take(n) : hits)
+        var matches = hits.ToList();
+        var page = matches.Skip(offset);
+        if (count is { } n)
         {
-            bundle.Entry.Add(new Bundle.EntryComponent { Resource = resource, Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match } });
+            page = page.Take(n);
         }
 
-        bundle.Total = bundle.Entry.Count;
+        var bundle = new Bundle { Type = Bundle.BundleType.Searchset, Total = matches.Count };
+        var fhirBase = baseUrl?.AbsoluteUri.TrimEnd('/');
+        foreach (var resource in page)
+        {
+            bundle.Entry.Add(new Bundle.EntryComponent
+            {
+                FullUrl = fhirBase is null || resource.Id is null ? null : $"{fhirBase}/{resource.TypeName}/{resource.Id}",
+                Resource = resource,
+                Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
+            });
+        }
+
+        if (fhirBase is not null)
+        {
+            bundle.Link.Add(new Bundle.LinkComponent { Relation = "self", Url = $"{fhirBase}/{relativeUrl}" });
+            if (count is { } pageSize && pageSize > 0 && (long)offset + pageSize < matches.Count)
+            {
+                bundle.Link.Add(new Bundle.LinkComponent { Relation = "next", Url = $"{fhirBase}/{resourceType}?{WithOffset(pairs, offset + pageSize)}" });
+            }
+        }
+
         return bundle;
     }
+
+    /// <summary>The query of <paramref name="pairs"/> as received, with <c>_offset</c> set (or appended) to <paramref name="offset"/>.</summary>
+    private static string WithOffset(string[] pairs, int offset)
+    {
+        var next = "_offset=" + offset.ToString(CultureInfo.InvariantCulture);
+        var replaced = false;
+        var result = new List<string>(pairs.Length + 1);
+        foreach (var pair in pairs)
+        {
+            if (pair == "_offset" || pair.StartsWith("_offset=", StringComparison.Ordinal))
+            {
+                if (!replaced)
+                {
+                    result.Add(next);
+                    replaced = true;
+                }
+            }
+            else
+            {
+                result.Add(pair);
+            }
+        }
+
+        if (!replaced)
+        {
+            result.Add(next);
+        }
+
+        return string.Join('&', result);
+    }
+
+    private static int NonNegative(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new FormatException($"The search parameter '{name}' takes a non-negative integer, not '{value}'.");
 
     private static IEnumerable<Coding> Codings(Resource resource, string element) => (resource, element) switch
     {
@@ -87,23 +168,159 @@ public static class TemplateSearch
         _ => [],
     };
 
+    /// <summary>The element FHIR R4's <c>date</c> search parameter reads on Observation and DiagnosticReport: <c>effective[x]</c>.</summary>
+    private static DataType? EffectiveOf(Resource resource) => resource switch
+    {
+        Observation o => o.Effective,
+        DiagnosticReport r => r.Effective,
+        _ => null,
+    };
+
+    /// <summary>The time <c>_sort=-date</c> orders by: the start of the resource's date.</summary>
     private static DateTimeOffset? DateOf(Resource resource)
     {
         var element = resource switch
         {
-            Observation o => o.Effective,
-            DiagnosticReport r => r.Effective,
             Condition c => c.Onset ?? c.RecordedDateElement,
-            _ => null,
+            _ => EffectiveOf(resource),
         };
-        return element switch
-        {
-            FhirDateTime d => d.TryToDateTimeOffset(out var t) ? t : null,
-            Period p => p.StartElement?.TryToDateTimeOffset(out var s) == true ? s : null,
-            Instant i => i.Value,
-            _ => null,
-        };
+        return RangeOf(element)?.Start;
     }
+
+    /// <summary>
+    /// The time a date element covers, as [Start, End): a dateTime at day precision is the whole
+    /// day, "2026-08" the whole month; a Period runs from its start's beginning to its end's end
+    /// (open on a missing side); a Timing spans its events; an instant is a point. Null when the
+    /// element has no date.
+    /// </summary>
+    private static DateRange? RangeOf(DataType? element) => element switch
+    {
+        FhirDateTime d => ParseRange(d.Value),
+        Instant { Value: { } i } => new DateRange(i, i.AddTicks(1)),
+        Period p => RangeOf(p),
+        Timing t => t.EventElement.Select(e => ParseRange(e.Value)).OfType<DateRange>().ToList() is { Count: > 0 } events
+            ? new DateRange(events.Min(e => e.Start), events.Max(e => e.End))
+            : null,
+        _ => null,
+    };
+
+    private static DateRange? RangeOf(Period period)
+    {
+        if (period.Start is null && period.End is null)
+        {
+            return null;
+        }
+
+        var start = period.Start is null ? DateTimeOffset.MinValue : ParseRange(period.Start)?.Start;
+        var end = period.End is null ? DateTimeOffset.MaxValue : ParseRange(period.End)?.End;
+        return start is { } s && end is { } e ? new DateRange(s, e) : null;
+    }
+
+    /// <summary>One <c>date</c> search value: an optional prefix and a date, dateTime or partial date.</summary>
+    private static (string Prefix, DateRange Range) DateSearch(string value)
+    {
+        var hasPrefix = value.Length >= 2 && char.IsAsciiLetterLower(value[0]) && char.IsAsciiLetterLower(value[1]);
+        var prefix = hasPrefix ? value[..2] : "eq";
+        var date = hasPrefix ? value[2..] : value;
+        if (prefix is "ne" or "sa" or "eb" or "ap")
+        {
+            throw new NotSupportedException($"TemplateSearch does not implement the date prefix '{prefix}'.");
+        }
+
+        if (prefix is not ("eq" or "ge" or "gt" or "le" or "lt"))
+        {
+            throw new FormatException($"'{value}' is not a FHIR date search value.");
+        }
+
+        // An unescaped '+' in a query string (a time zone, "+02:00") is read as a space.
+        return (prefix, ParseRange(date.Replace(' ', '+')) ?? throw new FormatException($"'{value}' is not a FHIR date search value."));
+    }
+
+    /// <summary>
+    /// FHIR R4 date search (search.html#prefix): eq, the search range contains the target range;
+    /// gt and lt, the range above (below) the search value intersects the target; ge and le, the
+    /// same including the search value itself.
+    /// </summary>
+    private static bool Matches(this (string Prefix, DateRange Range) search, DateRange target) => search.Prefix switch
+    {
+        "eq" => search.Range.Start <= target.Start && target.End <= search.Range.End,
+        "ge" => target.End > search.Range.Start,
+        "gt" => target.End > search.Range.End,
+        "le" => target.Start < search.Range.End,
+        "lt" => target.Start < search.Range.Start,
+        _ => throw new NotSupportedException($"TemplateSearch does not implement the date prefix '{search.Prefix}'."),
+    };
+
+    /// <summary>
+    /// Parses a FHIR date or dateTime at any precision (year to fractions of a second) into the
+    /// range it covers. Without a time zone the time is read as UTC (a server's own zone; the
+    /// samples are all in UTC). Null for a value that is not a valid date.
+    /// </summary>
+    private static DateRange? ParseRange(string? value)
+    {
+        if (value is null || FhirDate().Match(value) is not { Success: true } m)
+        {
+            return null;
+        }
+
+        static int Part(Match m, string group, int absent) =>
+            m.Groups[group].Success ? int.Parse(m.Groups[group].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture) : absent;
+
+        int year = Part(m, "y", 1), month = Part(m, "M", 1), day = Part(m, "d", 1);
+        int hour = Part(m, "h", 0), minute = Part(m, "m", 0), second = Part(m, "s", 0);
+        if (year < 1 || month > 12 || month < 1 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return null;
+        }
+
+        var zone = m.Groups["z"];
+        var offset = TimeSpan.Zero;
+        if (zone.Success && zone.Value != "Z")
+        {
+            offset = new TimeSpan(Part(m, "zh", 0), Part(m, "zm", 0), 0);
+            if (offset > TimeSpan.FromHours(14) || Part(m, "zm", 0) > 59)
+            {
+                return null;
+            }
+
+            offset = zone.Value[0] == '-' ? -offset : offset;
+        }
+
+        var fraction = m.Groups["f"].Success ? m.Groups["f"].Value : null;
+        try
+        {
+            var start = new DateTimeOffset(year, month, day, hour, minute, second, offset);
+            DateTimeOffset end;
+            if (fraction is not null)
+            {
+                // Ticks are 10⁻⁷ s: "123" is 1 230 000 ticks and covers 10 000 of them.
+                var digits = Math.Min(fraction.Length, 7);
+                var ticks = long.Parse(fraction.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture);
+                var unit = (long)Math.Pow(10, 7 - digits);
+                start = start.AddTicks(ticks * unit);
+                end = start.AddTicks(unit);
+            }
+            else
+            {
+                end = m.Groups["s"].Success ? start.AddSeconds(1)
+                    : m.Groups["m"].Success ? start.AddMinutes(1)
+                    : m.Groups["d"].Success ? start.AddDays(1)
+                    : m.Groups["M"].Success ? start.AddMonths(1)
+                    : start.AddYears(1);
+            }
+
+            return new DateRange(start, end);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // At the edges of DateTimeOffset (year 9999, or a zone that moves year 1 before its start).
+            return null;
+        }
+    }
+
+    // FHIR dateTime (and date), with minute precision accepted as search servers do.
+    [GeneratedRegex(@"^(?<y>\d{4})(?:-(?<M>\d{2})(?:-(?<d>\d{2})(?:T(?<h>\d{2}):(?<m>\d{2})(?::(?<s>\d{2})(?:\.(?<f>\d+))?)?(?<z>Z|[+-](?<zh>\d{2}):(?<zm>\d{2}))?)?)?)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex FhirDate();
 
     private static (string? System, string Code) Token(string token)
     {
@@ -113,4 +330,7 @@ public static class TemplateSearch
 
     private static bool Matches(this (string? System, string Code) token, Coding coding) =>
         coding.Code == token.Code && (token.System is null || coding.System == token.System);
+
+    /// <summary>The time a date covers, from <see cref="Start"/> up to (not including) <see cref="End"/>.</summary>
+    private readonly record struct DateRange(DateTimeOffset Start, DateTimeOffset End);
 }

@@ -1,4 +1,5 @@
 using PttmHooks.Clinical;
+using PttmHooks.Clinical.Assessment;
 using PttmHooks.Service.Cards;
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Gathering;
@@ -35,21 +36,28 @@ public sealed class PttmScreeningService(
         var gathered = await gatherer.GatherAsync(request, invocation.Prefetch, cancellationToken).ConfigureAwait(false);
 
         // The Patient only gives the age for the A–a gradient's limit; without it the rule uses the
-        // age-free limit. Every search key can hold what decides a criterion: none may be missing.
+        // age-free limit. Every search key can hold what decides a criterion, so a missing one
+        // means 412, unless what did arrive already settles the answer whatever the rest holds.
         var missing = gathered.Unsatisfied.Where(k => k.Template.IsSearch).ToList();
-        if (missing.Count > 0)
-        {
-            Log.DataUnavailable(logger, missing.Count, string.Join(",", missing.Select(k => k.Template.Key)));
-            return CdsServiceResult.Failed(OperationOutcomeResult.Error(
-                StatusCodes.Status412PreconditionFailed,
-                [.. missing.Select(k => new RequestIssue(
-                    "prefetch." + k.Template.Key,
-                    $"Prefetch key '{k.Template.Key}' ({k.Template.Template}) is unsatisfied: {k.Reason}. The service needs it to decide, and gives no card built on missing data.",
-                    IssueType.Incomplete))]));
-        }
-
         var record = PatientRecord.FromResources(gathered.Resources);
         var assessment = rule.Evaluate(record, time);
+        if (missing.Count > 0)
+        {
+            var missingKeys = string.Join(",", missing.Select(k => k.Template.Key));
+            if (SettledWithout(assessment, missing) is not { } settled)
+            {
+                Log.DataUnavailable(logger, missing.Count, missingKeys);
+                return CdsServiceResult.Failed(OperationOutcomeResult.Error(
+                    StatusCodes.Status412PreconditionFailed,
+                    [.. missing.Select(k => new RequestIssue(
+                        "prefetch." + k.Template.Key,
+                        $"Prefetch key '{k.Template.Key}' ({k.Template.Template}) is unsatisfied: {k.Reason}. The service needs it to decide, and gives no card built on missing data.",
+                        IssueType.Incomplete))]));
+            }
+
+            Log.DecidedWithoutMissing(logger, missing.Count, missingKeys, settled);
+        }
+
         var cards = composer.Compose(assessment, new CardContext(
             request.Context.PatientId,
             request.Context.EncounterId,
@@ -57,5 +65,25 @@ public sealed class PttmScreeningService(
             gathered.Notes));
         CdsMetrics.RecordAssessment(assessment);
         return CdsServiceResult.WithCards(cards);
+    }
+
+    /// <summary>
+    /// Why the answer cannot depend on the <paramref name="missing"/> keys, or null when it can.
+    /// Only two findings settle it, both "no card" whatever else the chart holds: the Conditions
+    /// arrived complete and hold no solid malignancy (C1 reads Conditions only, and it gates
+    /// everything), or PTTM is already established (C7 Met: more data cannot take a positive
+    /// cytology or a PTTM diagnosis away).
+    /// </summary>
+    internal static string? SettledWithout(PttmAssessment assessment, IReadOnlyCollection<KeyResult> missing)
+    {
+        if (assessment[CriterionId.C7].State == CriterionState.Met)
+        {
+            return "C7 PTTM already established";
+        }
+
+        var conditionsComplete = !missing.Any(k => k.Template.ResourceType == "Condition");
+        return conditionsComplete && assessment[CriterionId.C1].State != CriterionState.Met
+            ? "C1 no solid malignancy in the complete Conditions"
+            : null;
     }
 }

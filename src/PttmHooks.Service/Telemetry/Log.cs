@@ -27,6 +27,22 @@ internal static partial class Log
         Message = "Patient data unavailable: {Count} prefetch key(s) unsatisfied ({Keys}); answering 412")]
     public static partial void DataUnavailable(ILogger logger, int count, string keys);
 
+    [LoggerMessage(EventId = 2102, Level = LogLevel.Information,
+        Message = "{Count} prefetch key(s) unsatisfied ({Keys}), and the answer cannot depend on them: {Settled}")]
+    public static partial void DecidedWithoutMissing(ILogger logger, int count, string keys, string settled);
+
+    [LoggerMessage(EventId = 2201, Level = LogLevel.Information,
+        Message = "FHIR fallback: {Fetched} of {Queries} query(ies) answered in {ElapsedMs:F1} ms")]
+    public static partial void FallbackFetched(ILogger logger, int queries, int fetched, double elapsedMs);
+
+    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning,
+        Message = "FHIR fallback query for key {Key} failed: {Reason} (page {Page})")]
+    public static partial void FallbackQueryFailed(ILogger logger, string key, string reason, int page);
+
+    [LoggerMessage(EventId = 2203, Level = LogLevel.Warning,
+        Message = "FHIR fallback query for key {Key}: the next link after page {Page} leaves the FHIR base; not followed")]
+    public static partial void FallbackForeignNextLink(ILogger logger, string key, int page);
+
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
         Message = "Feedback for {Service}: card {CardUuid} {Outcome} (issued by this service: {Issued}; accepted suggestions {AcceptedCount}; override reason {OverrideReason})")]
     public static partial void Feedback(ILogger logger, string service, string cardUuid, string outcome, bool issued, int acceptedCount, string? overrideReason);

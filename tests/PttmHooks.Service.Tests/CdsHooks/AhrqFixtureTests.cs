@@ -47,20 +47,6 @@ public sealed class AhrqFixtureTests(AppHost host) : IClassFixture<AppHost>
     }
 
     [Fact]
-    public async Task Missing_conditions_key_is_412_naming_prefetch_conditions_when_a_fhirServer_is_given()
-    {
-        var request = AhrqFixtures.Rekeyed("R4-missing_prefetch_keys_invocation.json");
-        Assert.NotNull(request["fhirServer"]);
-        Assert.False(request["prefetch"]!.AsObject().ContainsKey("conditions"));
-
-        using var response = await App.PostJsonAsync(Http.ServicePath, request);
-
-        var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.PreconditionFailed));
-        Assert.Equal("prefetch.conditions", issue.Expression);
-        Assert.Contains("does not query the FHIR server", issue.Diagnostics, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Missing_conditions_key_is_412_naming_prefetch_conditions_without_fhirServer_or_fhirAuthorization()
     {
         var request = AhrqFixtures.Rekeyed("R4-missing_prefetch_keys_invocation.json");

@@ -11,18 +11,17 @@ public sealed class SpecFixtureTests(AppHost host) : IClassFixture<AppHost>
     private ServiceApp App => host.App;
 
     [Fact]
-    public async Task Spec_patient_view_request_without_our_prefetch_keys_is_412_naming_every_missing_search_key()
+    public async Task Spec_patient_view_request_naming_an_http_fhirServer_off_the_allowlist_is_400_naming_fhirServer()
     {
-        // Its only prefetch key (patientToGreet) is not ours and is ignored; our keys are absent and
-        // this build does not query fhirServer, so the data cannot be had: 412, never 400 or 500.
+        // Its fhirServer (http://hooks.smarthealthit.org:9080) is plain http to a public host and
+        // not this deployment's: refused before anything is fetched, never 500. The same request
+        // pointed at a trusted server is answered from it (FallbackTests).
         using var response = await App.PostJsonAsync(Http.ServicePath, TestFiles.Fixture("hl7-spec/patient-view-request.json"));
 
-        var issues = await response.ErrorAsync(HttpStatusCode.PreconditionFailed);
-        Assert.Equal(Http.SearchKeys.Select(k => "prefetch." + k), issues.Expressions().Order(StringComparer.Ordinal));
-        Assert.All(issues, i => Assert.Equal("incomplete", i.Code));
-        Assert.All(issues, i => Assert.Contains("unsatisfied", i.Diagnostics, StringComparison.Ordinal));
-        // The optional Patient read is not asked for, and the token never comes back.
-        Assert.DoesNotContain("prefetch.patient", issues.Expressions());
+        var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.BadRequest));
+        Assert.Equal("fhirServer", issue.Expression);
+        Assert.Equal("security", issue.Code);
+        Assert.Contains("https", issue.Diagnostics, StringComparison.Ordinal);
         Assert.DoesNotContain("some-opaque-fhir-access-token", await response.TextAsync(), StringComparison.Ordinal);
     }
 

@@ -13,12 +13,12 @@ public static class AhrqFixtures
     public static readonly IReadOnlyList<string> ObservationKeys = ["oxygenation", "haemodynamics", "markers", "studyObservations", "labObservations"];
 
     /// <summary>Our DiagnosticReport keys: AHRQ has none, so they are null (no data).</summary>
-    public static readonly IReadOnlyList<string> ReportKeys = ["studyReports", "recentReports"];
+    public static readonly IReadOnlyList<string> ReportKeys = ["imagingReports", "pathologyReports", "recentReports"];
 
     /// <summary>
     /// The request in <paramref name="file"/> re-keyed: patient ← Patient, conditions ← Condition,
     /// every Observation key ← Observation, report keys ← null. An AHRQ key that is absent stays
-    /// absent; one that is null stays null. With <paramref name="fixPatientId"/>, context.patientId
+    /// absent; one that is null stays null. A fhirServer becomes <see cref="ServiceApp.TrustedFhirServer"/>. With <paramref name="fixPatientId"/>, context.patientId
     /// becomes "1", the patient the resources belong to.
     /// </summary>
     public static JsonObject Rekeyed(string file, bool fixPatientId = true)
@@ -43,6 +43,12 @@ public static class AhrqFixtures
         }
 
         request["prefetch"] = prefetch;
+        if (request.ContainsKey("fhirServer"))
+        {
+            // AHRQ's http://localhost-style servers are not this deployment's; the test EHR's is.
+            request["fhirServer"] = ServiceApp.TrustedFhirServer;
+        }
+
         if (fixPatientId)
         {
             request["context"]!["patientId"] = "1";

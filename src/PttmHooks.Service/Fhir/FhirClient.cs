@@ -1,0 +1,209 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+using PttmHooks.Service.CdsHooks;
+
+namespace PttmHooks.Service.Fhir;
+
+/// <summary>Why a FHIR query failed: a short code for telemetry, and a sentence for the OperationOutcome.</summary>
+/// <param name="Code">timeout, budget, unauthorized, forbidden, not-found, rate-limited, server-error, client-error, circuit-open, connection, operation-outcome, not-fhir, too-large, wrong-patient.</param>
+/// <param name="Text">What happened, as a sentence fragment ("the FHIR server refused the access token (401)").</param>
+public sealed record FhirFailure(string Code, string Text);
+
+/// <summary>One FHIR response: the resource it carried, or why there is none.</summary>
+/// <param name="Resource">The resource read (a Bundle for a search), when the query succeeded.</param>
+/// <param name="Failure">Why it failed, otherwise.</param>
+/// <param name="NotFound">True for a 404 or 410 (a read of something the server does not have).</param>
+/// <param name="PartialNote">Set when some elements were not valid FHIR R4 and were skipped.</param>
+public sealed record FhirResponse(Resource? Resource, FhirFailure? Failure, bool NotFound = false, string? PartialNote = null);
+
+/// <summary>
+/// The typed <see cref="HttpClient"/> for the EHR's FHIR servers: one GET at a time, through the
+/// resilience pipeline registered with it (per-attempt timeout, retries of idempotent GETs,
+/// a circuit breaker per FHIR base). Bodies are read with the Firely SDK. It never throws for a
+/// failure it can explain, and never logs the URL (it names the patient) or the token.
+/// </summary>
+public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> options, TimeProvider time)
+{
+    /// <summary>The FHIR base a request belongs to: the resilience pipeline (and its circuit) is chosen by it.</summary>
+    internal static readonly HttpRequestOptionsKey<string> BaseKey = new("PttmHooks.FhirBase");
+
+    /// <summary>When the hook call's budget ends (a <see cref="TimeProvider.GetTimestamp"/> value): no retry is scheduled past it.</summary>
+    internal static readonly HttpRequestOptionsKey<long> DeadlineKey = new("PttmHooks.FhirDeadline");
+
+    private static readonly MediaTypeWithQualityHeaderValue s_fhirJson = new("application/fhir+json");
+
+    /// <summary>GETs <paramref name="url"/> from the FHIR server whose base is <paramref name="fhirBase"/>.</summary>
+    /// <param name="url">The absolute URL (a search or read under <paramref name="fhirBase"/>, or a <c>next</c> link on it).</param>
+    /// <param name="fhirBase">The normalised FHIR base, which selects the circuit breaker.</param>
+    /// <param name="token">The bearer token, or null for an open server.</param>
+    /// <param name="deadline">The end of the hook call's budget, as a timestamp of <see cref="TimeProvider.System"/>.</param>
+    /// <param name="cancellationToken">Cancelled when the budget runs out or the caller goes away.</param>
+    public async Task<FhirResponse> GetAsync(Uri url, string fhirBase, string? token, long deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Add(s_fhirJson);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        request.Options.Set(BaseKey, fhirBase);
+        request.Options.Set(DeadlineKey, deadline);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BrokenCircuitException)
+        {
+            return Failed("circuit-open", "the circuit to this FHIR server is open after repeated failures, so it was not queried");
+        }
+        catch (TimeoutRejectedException)
+        {
+            return Failed("timeout", $"the FHIR server did not answer within the {Seconds(options.Value.AttemptTimeout)} per-attempt timeout, retries included");
+        }
+        catch (HttpRequestException e)
+        {
+            return Failed("connection", $"the FHIR server could not be reached ({e.HttpRequestError})");
+        }
+
+        using (response)
+        {
+            return await ReadAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<FhirResponse> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = (int)response.StatusCode;
+        switch (response.StatusCode)
+        {
+            case HttpStatusCode.Unauthorized:
+                return Failed("unauthorized", "the FHIR server refused the access token (401)");
+            case HttpStatusCode.Forbidden:
+                return Failed("forbidden", "the FHIR server denied access (403): the token's scopes may not cover this query");
+            case HttpStatusCode.NotFound or HttpStatusCode.Gone:
+                return new FhirResponse(null, new FhirFailure("not-found", $"the FHIR server has no such resource or endpoint ({status})"), NotFound: true);
+            case HttpStatusCode.TooManyRequests:
+                var wait = FhirHttp.RetryAfter(response, time);
+                return Failed("rate-limited", "the FHIR server is rate-limiting requests (429" + (wait is { } w ? $", Retry-After {Math.Ceiling(Math.Max(0, w.TotalSeconds))} s, beyond this call's time budget)" : ")"));
+        }
+
+        if (status >= 500)
+        {
+            return Failed("server-error", $"the FHIR server failed (HTTP {status}), retries included");
+        }
+
+        if (status is < 200 or >= 300)
+        {
+            // A 4xx with an OperationOutcome body: its diagnostics say more than the status.
+            var said = await OutcomeTextAsync(response, cancellationToken).ConfigureAwait(false);
+            return Failed("client-error", $"the FHIR server rejected the query (HTTP {status}{(said is null ? string.Empty : ": " + said)})");
+        }
+
+        if (response.Content.Headers.ContentLength > options.Value.MaxResponseBytes)
+        {
+            return Failed("too-large", $"the FHIR server's answer is larger than {options.Value.MaxResponseBytes} bytes");
+        }
+
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var limited = new LimitedStream(stream, options.Value.MaxResponseBytes);
+            var resource = await JsonSerializer.DeserializeAsync<Resource>(limited, CdsJson.Fhir, cancellationToken).ConfigureAwait(false);
+            return resource switch
+            {
+                null => Failed("not-fhir", "the FHIR server's answer is empty"),
+                OperationOutcome outcome => Failed("operation-outcome", "the FHIR server answered with an OperationOutcome" + Diagnostics(outcome)),
+                _ => new FhirResponse(resource, null),
+            };
+        }
+        catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource and not OperationOutcome)
+        {
+            var first = e.Exceptions.FirstOrDefault()?.Message;
+            return new FhirResponse(readInPart, null, PartialNote: $"{e.Exceptions.Count} element(s) that are not valid FHIR R4 were skipped" + (first is null ? string.Empty : $" (first: {Shorten(first)})"));
+        }
+        catch (DeserializationFailedException e)
+        {
+            return Failed("not-fhir", $"the FHIR server's answer is not a FHIR R4 resource ({Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)})");
+        }
+        catch (JsonException e)
+        {
+            return Failed("not-fhir", $"the FHIR server's answer is not FHIR JSON ({Shorten(e.Message)})");
+        }
+        catch (LimitedStream.TooLargeException)
+        {
+            return Failed("too-large", $"the FHIR server's answer is larger than {options.Value.MaxResponseBytes} bytes");
+        }
+    }
+
+    private static async Task<string?> OutcomeTextAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var limited = new LimitedStream(stream, 64 * 1024);
+            return await JsonSerializer.DeserializeAsync<Resource>(limited, CdsJson.Fhir, cancellationToken).ConfigureAwait(false) is OperationOutcome outcome
+                ? Diagnostics(outcome).Trim(' ', '(', ')')
+                : null;
+        }
+        catch (Exception e) when (e is JsonException or DeserializationFailedException or LimitedStream.TooLargeException)
+        {
+            return null;
+        }
+    }
+
+    private static string Diagnostics(OperationOutcome outcome)
+    {
+        var said = outcome.Issue.Select(i => i.Diagnostics ?? i.Details?.Text).FirstOrDefault(s => !string.IsNullOrWhiteSpace(s));
+        return said is null ? string.Empty : $" ({Shorten(said)})";
+    }
+
+    private static FhirResponse Failed(string code, string text) => new(null, new FhirFailure(code, text));
+
+    internal static string Seconds(TimeSpan span) => span.TotalSeconds >= 1 && span.Milliseconds == 0
+        ? $"{span.TotalSeconds:0} s"
+        : $"{span.TotalMilliseconds:0} ms";
+
+    private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
+
+    /// <summary>A read-only view of a stream that throws once more than a limit has been read.</summary>
+    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int read)
+        {
+            _read += read;
+            return _read > limit ? throw new TooLargeException() : read;
+        }
+
+        public sealed class TooLargeException : IOException;
+    }
+}

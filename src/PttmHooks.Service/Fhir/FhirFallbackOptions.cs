@@ -1,0 +1,80 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace PttmHooks.Service.Fhir;
+
+/// <summary>
+/// How the service fetches what prefetch lacked from the EHR's FHIR server (configuration section
+/// <c>Cds:Fallback</c>). The FHIR servers it may query at all are <c>Cds:FhirServers</c>.
+/// </summary>
+public sealed class FhirFallbackOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Cds:Fallback";
+
+    /// <summary>
+    /// The time one hook call may spend fetching, all queries and retries together. Past it, what
+    /// has not arrived is unsatisfied (and the call answers 412 unless the decision cannot depend on it).
+    /// </summary>
+    /// <value>2 seconds: four times the spec's "on the order of 500 ms", well inside CRD's 5 s.</value>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan Budget { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The longest one HTTP attempt may take before it is abandoned (and retried when budget remains).</summary>
+    /// <value>1 second.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Retries of one GET after a timeout, a connection failure, 408, 429, 500, 502, 503 or 504.</summary>
+    /// <value>2.</value>
+    [Range(0, 10)]
+    public int MaxRetries { get; set; } = 2;
+
+    /// <summary>The first retry's delay; later retries back off exponentially, with jitter.</summary>
+    /// <value>100 milliseconds.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Pages of one search followed through its <c>next</c> links, the first page included.</summary>
+    /// <value>5.</value>
+    [Range(1, 100)]
+    public int MaxPages { get; set; } = 5;
+
+    /// <summary>The largest FHIR response body read, in bytes.</summary>
+    /// <value>16 MiB.</value>
+    [Range(1024, int.MaxValue)]
+    public int MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>The circuit breaker kept for each FHIR server base.</summary>
+    public CircuitSettings Circuit { get; set; } = new();
+
+    /// <summary>
+    /// FHIR bases (each also in <c>Cds:FhirServers</c>) that may be queried without a token when a
+    /// request has no <c>fhirAuthorization</c>: open sandboxes. Any other server without a token is
+    /// not queried, and its keys stay unsatisfied.
+    /// </summary>
+    public List<string> OpenServers { get; set; } = [];
+
+    /// <summary>The circuit breaker's settings.</summary>
+    public sealed class CircuitSettings
+    {
+        /// <summary>The share of failed attempts in the sampling window that opens the circuit.</summary>
+        /// <value>0.5.</value>
+        [Range(0.01, 1.0)]
+        public double FailureRatio { get; set; } = 0.5;
+
+        /// <summary>Attempts the window must hold before the ratio counts.</summary>
+        /// <value>6.</value>
+        [Range(2, 1000)]
+        public int MinimumThroughput { get; set; } = 6;
+
+        /// <summary>The sampling window.</summary>
+        /// <value>30 seconds.</value>
+        [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+        public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>How long an open circuit fails queries at once before one trial query is let through.</summary>
+        /// <value>15 seconds.</value>
+        [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
+        public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+    }
+}

@@ -1,0 +1,112 @@
+using System.Net;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Timeout;
+using PttmHooks.Service.Gathering;
+
+namespace PttmHooks.Service.Fhir;
+
+/// <summary>
+/// The one HTTP path to FHIR servers: the typed <see cref="FhirClient"/> with a resilience pipeline
+/// per FHIR base (so one failing EHR's circuit never opens another's). Outermost first: retry
+/// (idempotent GETs only; timeouts, connection failures, 408, 429 honouring <c>Retry-After</c>
+/// when it fits the call's budget, 500, 502, 503, 504; exponential backoff with jitter), circuit
+/// breaker, per-attempt timeout. The hook call's budget is the caller's cancellation token above it all.
+/// </summary>
+public static class FhirHttp
+{
+    /// <summary>Registers the FHIR client, its pipeline, the fallback options and the fetcher.</summary>
+    public static IServiceCollection AddFhirFallback(this IServiceCollection services)
+    {
+        services.AddOptions<FhirFallbackOptions>().BindConfiguration(FhirFallbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<FhirFallbackOptions>, FhirFallbackOptionsValidator>();
+        services.AddSingleton<FhirServerPolicy>();
+
+        services.AddHttpClient<FhirClient>(http =>
+            {
+                // The budget and the pipeline's timeouts bound every call; HttpClient's own 100 s
+                // default would only hide a bug in them.
+                http.Timeout = Timeout.InfiniteTimeSpan;
+                http.DefaultRequestHeaders.UserAgent.ParseAdd("PttmHooks/1.0");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // A redirect could carry the Authorization header to another host; FHIR bases do not redirect.
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                AutomaticDecompression = DecompressionMethods.All,
+            })
+            // The default handlers log every request URI, and a FHIR search URI names the patient.
+            .RemoveAllLoggers()
+            .AddResilienceHandler("fhir", ConfigurePipeline)
+            .SelectPipelineBy(static _ => static request =>
+                request.Options.TryGetValue(FhirClient.BaseKey, out var fhirBase) ? fhirBase : request.RequestUri?.GetLeftPart(UriPartial.Authority) ?? string.Empty);
+
+        services.AddSingleton<IFhirFetcher, HttpFhirFetcher>();
+        return services;
+    }
+
+    private static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceHandlerContext context)
+    {
+        var options = context.ServiceProvider.GetRequiredService<IOptions<FhirFallbackOptions>>().Value;
+        var time = context.ServiceProvider.GetRequiredService<TimeProvider>();
+        pipeline.AddRetry(new HttpRetryStrategyOptions
+        {
+            MaxRetryAttempts = Math.Max(1, options.MaxRetries),
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.RetryDelay,
+            ShouldRetryAfterHeader = true,
+            ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && ShouldRetry(args.Outcome, args.Context, time)),
+        });
+        pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+        {
+            FailureRatio = options.Circuit.FailureRatio,
+            MinimumThroughput = options.Circuit.MinimumThroughput,
+            SamplingDuration = options.Circuit.SamplingDuration,
+            BreakDuration = options.Circuit.BreakDuration,
+            ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+        });
+        pipeline.AddTimeout(options.AttemptTimeout);
+    }
+
+    /// <summary>A failure worth another attempt: a timeout, no connection, or a transient status.</summary>
+    internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch
+    {
+        { Exception: HttpRequestException or TimeoutRejectedException } => true,
+        { Result: { } response } => (int)response.StatusCode is 408 or 429 or 500 or 502 or 503 or 504,
+        _ => false,
+    };
+
+    private static bool ShouldRetry(Outcome<HttpResponseMessage> outcome, ResilienceContext context, TimeProvider time)
+    {
+        var request = outcome.Result?.RequestMessage ?? context.GetRequestMessage();
+        if (request is null || request.Method != HttpMethod.Get || !IsTransient(outcome))
+        {
+            return false;
+        }
+
+        // A Retry-After that outlasts the hook call's budget is not waited for: the 429 is the
+        // answer now, and the key is reported as rate-limited rather than timed out.
+        if (outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } limited
+            && request.Options.TryGetValue(FhirClient.DeadlineKey, out var deadline)
+            && RetryAfter(limited, time) is { } wait
+            && time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency) > deadline)
+        {
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The wait a response's <c>Retry-After</c> asks for (seconds, or an HTTP date), or null.</summary>
+    internal static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time) =>
+        response.Headers.RetryAfter switch
+        {
+            { Delta: { } delta } => delta,
+            { Date: { } date } => date - time.GetUtcNow(),
+            _ => null,
+        };
+}

@@ -1,0 +1,241 @@
+using System.Globalization;
+using Hl7.Fhir.Model;
+using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Options;
+using PttmHooks.Clinical;
+using PttmHooks.Service.CdsHooks;
+using PttmHooks.Service.Gathering;
+using PttmHooks.Service.Telemetry;
+
+namespace PttmHooks.Service.Fhir;
+
+/// <summary>
+/// Fetches the prefetch keys a request left unsatisfied from its <c>fhirServer</c>: every key's
+/// query at once, each search narrowed to the rule's look-back window where the rule reads nothing
+/// older, <c>next</c> links followed up to <see cref="FhirFallbackOptions.MaxPages"/> and only on
+/// the same base (the token never leaves for another host), all inside one time budget.
+/// </summary>
+public sealed class HttpFhirFetcher(
+    IHttpClientFactory httpClients,
+    ITypedHttpClientFactory<FhirClient> clients,
+    FhirServerPolicy policy,
+    PttmRule rule,
+    IOptions<FhirFallbackOptions> options,
+    TimeProvider time,
+    ILogger<HttpFhirFetcher> logger) : IFhirFetcher
+{
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<KeyResult>> FetchAsync(HookRequest request, IReadOnlyList<FhirQuery> queries, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(queries);
+        var server = request.FhirServer ?? throw new ArgumentException("The request has no fhirServer.", nameof(request));
+        string? token = request.FhirAuthorization?.AccessToken;
+        if (token is null && !policy.IsOpen(server))
+        {
+            return [.. queries.Select(q => KeyResult.Unsatisfied(q.Template,
+                "the request has no fhirAuthorization, and its fhirServer is not configured as open (Cds:Fallback:OpenServers), so it was not queried"))];
+        }
+
+        var settings = options.Value;
+        var fhirBase = FhirServerPolicy.Normalise(server);
+        var root = new Uri(server.AbsoluteUri.EndsWith('/') ? server.AbsoluteUri : server.AbsoluteUri + "/");
+        var started = time.GetTimestamp();
+        var deadline = started + (long)(settings.Budget.TotalSeconds * time.TimestampFrequency);
+        using var budget = new CancellationTokenSource(settings.Budget, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, budget.Token);
+        var since = NarrowingStart(time.GetUtcNow());
+        var client = clients.CreateClient(httpClients.CreateClient(nameof(FhirClient)));
+
+        // Every key's query at once; each turns its own failure (the budget included) into a result.
+        var results = await System.Threading.Tasks.Task.WhenAll(
+            queries.Select(q => FetchOneAsync(client, q, root, fhirBase, token, deadline, since, linked.Token, cancellationToken))).ConfigureAwait(false);
+
+        var elapsed = time.GetElapsedTime(started);
+        var answered = results.Count(r => r.State != KeyState.Unsatisfied);
+        Log.FallbackFetched(logger, queries.Count, answered, elapsed.TotalMilliseconds);
+        return results;
+    }
+
+    /// <summary>
+    /// The start of the date narrowing: the look-back window's start at day precision, one day
+    /// earlier still, so that a date written in another time zone is never cut off.
+    /// </summary>
+    internal DateOnly NarrowingStart(DateTimeOffset now) =>
+        DateOnly.FromDateTime((now - rule.Options.LookBack).UtcDateTime).AddDays(-1);
+
+    private async Task<KeyResult> FetchOneAsync(
+        FhirClient client,
+        FhirQuery query, Uri root, string fhirBase, string? token, long deadline, DateOnly since, CancellationToken cancellationToken, CancellationToken callerToken)
+    {
+        var template = query.Template;
+        var relative = QueryNarrowing.Narrow(template, query.RelativeUrl, since);
+        var url = new Uri(root, relative);
+        var resources = new List<Resource>();
+        var notes = new List<string>();
+        try
+        {
+            for (var page = 1; ; page++)
+            {
+                var response = await client.GetAsync(url, fhirBase, token, deadline, cancellationToken).ConfigureAwait(false);
+                if (response.Failure is { } failure)
+                {
+                    if (response.NotFound && !template.IsSearch)
+                    {
+                        return new KeyResult(template, KeyState.NoData, []);
+                    }
+
+                    Log.FallbackQueryFailed(logger, template.Key, failure.Code, page);
+                    return KeyResult.Unsatisfied(template, "fetched from fhirServer: " + failure.Text);
+                }
+
+                if (response.PartialNote is { } partial)
+                {
+                    notes.Add($"Data fetched for '{template.Key}' was read in part: {partial}.");
+                }
+
+                var resource = response.Resource!;
+                if (!template.IsSearch)
+                {
+                    if (resource.TypeName != template.ResourceType)
+                    {
+                        return KeyResult.Unsatisfied(template, $"fetched from fhirServer: the read answered a {resource.TypeName}, not a {template.ResourceType}");
+                    }
+
+                    return new KeyResult(template, KeyState.Satisfied, [resource]);
+                }
+
+                if (resource is not Bundle bundle)
+                {
+                    return KeyResult.Unsatisfied(template, $"fetched from fhirServer: the search answered a {resource.TypeName}, not a Bundle");
+                }
+
+                if (Collect(bundle, query, resources) is { } wrong)
+                {
+                    return KeyResult.Unsatisfied(template, "fetched from fhirServer: " + wrong);
+                }
+
+                var next = bundle.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
+                if (next is null)
+                {
+                    break;
+                }
+
+                if (!Uri.TryCreate(root, next, out var nextUrl) || !OnBase(nextUrl, fhirBase))
+                {
+                    Log.FallbackForeignNextLink(logger, template.Key, page);
+                    notes.Add($"Data fetched for '{template.Key}' stops after page {page} (the most recent {resources.Count} results): the FHIR server's next link points outside it, and was not followed.");
+                    break;
+                }
+
+                if (page >= options.Value.MaxPages)
+                {
+                    notes.Add($"Data fetched for '{template.Key}' stops after {page} pages (the most recent {resources.Count} results; Cds:Fallback:MaxPages).");
+                    break;
+                }
+
+                url = nextUrl;
+            }
+        }
+        catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
+        {
+            Log.FallbackQueryFailed(logger, template.Key, "budget", 0);
+            return OverBudget(template, options.Value.Budget);
+        }
+
+        return new KeyResult(template, resources.Count == 0 ? KeyState.NoData : KeyState.Satisfied, resources, Notes: notes);
+    }
+
+    private static KeyResult OverBudget(Gathering.PrefetchTemplate template, TimeSpan budget) =>
+        KeyResult.Unsatisfied(template, $"fetched from fhirServer: no complete answer within this call's time budget of {FhirClient.Seconds(budget)}");
+
+    /// <summary>Adds a page's entries; returns why the page cannot be used, or null.</summary>
+    private static string? Collect(Bundle bundle, FhirQuery query, List<Resource> resources)
+    {
+        var patientId = PatientOf(query.RelativeUrl);
+        foreach (var entry in bundle.Entry)
+        {
+            var resource = entry.Resource;
+            if (resource is null || resource is OperationOutcome || entry.Search?.Mode == Bundle.SearchEntryMode.Outcome)
+            {
+                continue;
+            }
+
+            if (resource is not (Condition or Observation or DiagnosticReport))
+            {
+                continue;
+            }
+
+            var owner = PrefetchReader.PatientIdOf(PrefetchReader.SubjectOf(resource));
+            if (owner is not null && patientId is not null && owner != patientId)
+            {
+                // A server that answers a search by patient with another patient's data cannot be
+                // trusted for this key at all.
+                return "the search by patient answered resources of another patient";
+            }
+
+            resources.Add(resource);
+        }
+
+        return null;
+    }
+
+    private static string? PatientOf(string relativeUrl)
+    {
+        const string Parameter = "patient=";
+        var start = relativeUrl.IndexOf('?', StringComparison.Ordinal);
+        foreach (var pair in relativeUrl[(start + 1)..].Split('&'))
+        {
+            if (pair.StartsWith(Parameter, StringComparison.Ordinal))
+            {
+                return Uri.UnescapeDataString(pair[Parameter.Length..]);
+            }
+        }
+
+        return null;
+    }
+
+    private static bool OnBase(Uri url, string fhirBase)
+    {
+        var normalised = FhirServerPolicy.Normalise(url);
+        return normalised.StartsWith(fhirBase + "/", StringComparison.Ordinal) || normalised == fhirBase;
+    }
+}
+
+/// <summary>
+/// Which fallback searches are narrowed to the look-back window (<c>date=ge…</c>). Only keys
+/// whose content the rule reads inside the window alone: Observations (every measurement is
+/// windowed) and imaging reports (CTPA, perfusion scan, echo, chest CT are windowed). Never the
+/// Conditions (a malignancy counts at any age), the pathology reports (a positive wedged-PA
+/// cytology establishes the diagnosis at any age), nor the uncategorised recent reports, which may
+/// hold either.
+/// </summary>
+public static class QueryNarrowing
+{
+    /// <summary>The keys narrowed by date, with the search parameter that carries their date.</summary>
+    public static IReadOnlyDictionary<string, string> NarrowedKeys { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["oxygenation"] = "date",
+        ["haemodynamics"] = "date",
+        ["markers"] = "date",
+        ["studyObservations"] = "date",
+        ["labObservations"] = "date",
+        ["imagingReports"] = "date",
+    };
+
+    /// <summary>The keys searched in full, whatever their dates.</summary>
+    public static IReadOnlySet<string> FullKeys { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "patient", "conditions", "pathologyReports", "recentReports",
+    };
+
+    /// <summary><paramref name="relativeUrl"/> with <c>date=ge<paramref name="since"/></c> added when its key is narrowed.</summary>
+    public static string Narrow(Gathering.PrefetchTemplate template, string relativeUrl, DateOnly since)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(relativeUrl);
+        return template.IsSearch && NarrowedKeys.TryGetValue(template.Key, out var parameter)
+            ? $"{relativeUrl}&{parameter}=ge{since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}"
+            : relativeUrl;
+    }
+}
