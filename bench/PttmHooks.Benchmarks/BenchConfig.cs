@@ -7,7 +7,7 @@ namespace PttmHooks.Benchmarks;
 /// Shared settings: case names are long, so the parameter column is widened to show them whole; results
 /// go to bench/BenchmarkDotNet.Artifacts whatever the working directory (git-ignored).
 /// </summary>
-public sealed class BenchConfig : ManualConfig
+public class BenchConfig : ManualConfig
 {
     /// <summary>Creates the config.</summary>
     public BenchConfig()

@@ -39,6 +39,15 @@ public sealed class FhirFallbackOptions
     [Range(1, 100)]
     public int MaxPages { get; set; } = 5;
 
+    /// <summary>
+    /// The largest page asked for: a template's <c>_count</c> above it is lowered to it, and a
+    /// search without one gets it. For FHIR servers that are slow on, or refuse, large pages;
+    /// <see cref="MaxPages"/> still bounds the pages followed.
+    /// </summary>
+    /// <value>Unset: each template's own <c>_count</c>.</value>
+    [Range(1, 1000)]
+    public int? PageSize { get; set; }
+
     /// <summary>The largest FHIR response body read, in bytes.</summary>
     /// <value>16 MiB.</value>
     [Range(1024, int.MaxValue)]

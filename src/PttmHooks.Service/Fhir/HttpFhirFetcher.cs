@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
@@ -69,7 +70,7 @@ public sealed class HttpFhirFetcher(
         FhirQuery query, Uri root, string fhirBase, string? token, long deadline, DateOnly since, CancellationToken cancellationToken, CancellationToken callerToken)
     {
         var template = query.Template;
-        var relative = QueryNarrowing.Narrow(template, query.RelativeUrl, since);
+        var relative = QueryNarrowing.Narrow(template, query.RelativeUrl, since, options.Value.PageSize);
         var url = new Uri(root, relative);
         var resources = new List<Resource>();
         var notes = new List<string>();
@@ -210,7 +211,7 @@ public sealed class HttpFhirFetcher(
 /// cytology establishes the diagnosis at any age), nor the uncategorised recent reports, which may
 /// hold either.
 /// </summary>
-public static class QueryNarrowing
+public static partial class QueryNarrowing
 {
     /// <summary>The keys narrowed by date, with the search parameter that carries their date.</summary>
     public static IReadOnlyDictionary<string, string> NarrowedKeys { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -229,13 +230,35 @@ public static class QueryNarrowing
         "patient", "conditions", "pathologyReports", "recentReports",
     };
 
-    /// <summary><paramref name="relativeUrl"/> with <c>date=ge<paramref name="since"/></c> added when its key is narrowed.</summary>
-    public static string Narrow(Gathering.PrefetchTemplate template, string relativeUrl, DateOnly since)
+    /// <summary>
+    /// <paramref name="relativeUrl"/> with <c>date=ge<paramref name="since"/></c> added when its key
+    /// is narrowed, and its <c>_count</c> capped at <paramref name="pageSize"/> when one is set.
+    /// </summary>
+    public static string Narrow(Gathering.PrefetchTemplate template, string relativeUrl, DateOnly since, int? pageSize = null)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(relativeUrl);
-        return template.IsSearch && NarrowedKeys.TryGetValue(template.Key, out var parameter)
-            ? $"{relativeUrl}&{parameter}=ge{since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}"
-            : relativeUrl;
+        if (!template.IsSearch)
+        {
+            return relativeUrl;
+        }
+
+        var query = relativeUrl;
+        if (pageSize is { } size)
+        {
+            var match = Count().Match(query);
+            query = !match.Success
+                ? $"{query}&_count={size}"
+                : int.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture) > size
+                    ? string.Concat(query.AsSpan(0, match.Groups["n"].Index), size.ToString(CultureInfo.InvariantCulture), query.AsSpan(match.Groups["n"].Index + match.Groups["n"].Length))
+                    : query;
+        }
+
+        return NarrowedKeys.TryGetValue(template.Key, out var parameter)
+            ? $"{query}&{parameter}=ge{since.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}"
+            : query;
     }
+
+    [GeneratedRegex(@"[?&]_count=(?<n>[0-9]+)", RegexOptions.CultureInvariant)]
+    private static partial Regex Count();
 }
