@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace PttmHooks.Service.Tests;
 
@@ -54,8 +56,12 @@ public sealed class ServiceApp : WebApplicationFactory<Program>
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
+            services.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(Logs));
         });
     }
+
+    /// <summary>Every log record the service wrote (at the levels its configuration lets through).</summary>
+    public FakeLogCollector Logs { get; } = new();
 
     /// <summary>Posts <paramref name="body"/> as JSON to <paramref name="path"/>.</summary>
     public Task<HttpResponseMessage> PostJsonAsync(string path, JsonNode body, string contentType = "application/json") =>

@@ -35,8 +35,16 @@ internal static class SamplesCommand
         };
         var omit = new Option<string[]>("--omit")
         {
-            Description = "Prefetch keys to leave out (comma-separated), to see a 412 or the FHIR fallback.",
+            Description = "Prefetch keys to leave out (comma-separated, or 'all'), to see a 412 or the FHIR fallback.",
             AllowMultipleArgumentsPerToken = true,
+        };
+        var fhirServer = new Option<Uri?>("--fhir-server")
+        {
+            Description = "Name this FHIR base as the request's fhirServer (for the FHIR fallback; the service must list it in Cds:FhirServers).",
+        };
+        var tokenEnv = new Option<string?>("--token-env")
+        {
+            Description = "The environment variable holding the access token sent as fhirAuthorization (kept out of the command line and its history).",
         };
         var offline = new Option<bool>("--offline")
         {
@@ -62,13 +70,16 @@ internal static class SamplesCommand
         request.Options.Add(service);
         request.Options.Add(at);
         request.Options.Add(omit);
+        request.Options.Add(fhirServer);
+        request.Options.Add(tokenEnv);
         request.Options.Add(offline);
         request.SetAction(async (result, cancellationToken) =>
         {
             var sample = SampleCase.Load(Path.Combine(CasesFolder(result.GetValue(cases)), result.GetValue(caseName)!));
             using var http = new HttpClient();
             var templates = await TemplatesAsync(http, ServiceUrl(result.GetValue(service)), result.GetValue(offline), cancellationToken).ConfigureAwait(false);
-            var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit)));
+            var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit), templates));
+            AddFhirServer(body, result.GetValue(fhirServer), result.GetValue(tokenEnv));
             Console.WriteLine(body.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         });
@@ -80,6 +91,8 @@ internal static class SamplesCommand
         post.Options.Add(service);
         post.Options.Add(at);
         post.Options.Add(omit);
+        post.Options.Add(fhirServer);
+        post.Options.Add(tokenEnv);
         post.Options.Add(offline);
         post.SetAction(async (result, cancellationToken) =>
         {
@@ -98,7 +111,8 @@ internal static class SamplesCommand
             var failures = 0;
             foreach (var sample in samples)
             {
-                var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit)));
+                var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit), templates));
+                AddFhirServer(body, result.GetValue(fhirServer), result.GetValue(tokenEnv));
                 using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
                 using var response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
@@ -109,10 +123,28 @@ internal static class SamplesCommand
             return failures == 0 ? 0 : 1;
         });
 
+        var bundle = new Command("bundle", "Print one sample's transaction Bundle with its dates moved, to load into a FHIR server (POST it to the base).");
+        bundle.Arguments.Add(caseName);
+        bundle.Options.Add(cases);
+        bundle.Options.Add(at);
+        bundle.SetAction(result =>
+        {
+            var sample = SampleCase.Load(Path.Combine(CasesFolder(result.GetValue(cases)), result.GetValue(caseName)!));
+            var node = JsonNode.Parse(File.ReadAllText(Path.Combine(sample.Folder, "bundle.json")));
+            if (Time(result.GetValue(at)!, sample) is { } time)
+            {
+                node = SampleRequests.ShiftDates(node, time - sample.EvaluatedAt);
+            }
+
+            Console.WriteLine(node!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return 0;
+        });
+
         var samplesCommand = new Command("samples", "Sample patients as hook requests.");
         samplesCommand.Subcommands.Add(list);
         samplesCommand.Subcommands.Add(request);
         samplesCommand.Subcommands.Add(post);
+        samplesCommand.Subcommands.Add(bundle);
         return samplesCommand;
     }
 
@@ -175,8 +207,41 @@ internal static class SamplesCommand
         _ => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
     };
 
-    private static string[] Keys(string[]? omit) =>
-        [.. (omit ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+    private static string[] Keys(string[]? omit, IReadOnlyDictionary<string, string> templates)
+    {
+        string[] keys = [.. (omit ?? []).SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))];
+        return keys.Contains("all") ? [.. templates.Keys] : keys;
+    }
+
+    /// <summary>Names the FHIR server, and the token from <paramref name="tokenEnv"/> when given.</summary>
+    private static void AddFhirServer(JsonObject body, Uri? fhirServer, string? tokenEnv)
+    {
+        if (fhirServer is null)
+        {
+            return;
+        }
+
+        body["fhirServer"] = fhirServer.AbsoluteUri.TrimEnd('/');
+        if (tokenEnv is null)
+        {
+            return;
+        }
+
+        var token = Environment.GetEnvironmentVariable(tokenEnv);
+        if (string.IsNullOrEmpty(token))
+        {
+            throw new InvalidOperationException($"The environment variable {tokenEnv} (--token-env) is not set.");
+        }
+
+        body["fhirAuthorization"] = new JsonObject
+        {
+            ["access_token"] = token,
+            ["token_type"] = "Bearer",
+            ["expires_in"] = 300,
+            ["scope"] = "patient/Patient.read patient/Condition.read patient/Observation.read patient/DiagnosticReport.read",
+            ["subject"] = "pttm-hooks-cli",
+        };
+    }
 
     private static string CasesFolder(DirectoryInfo? given)
     {

@@ -66,6 +66,22 @@ public sealed class HttpFhirFetcher(
         DateOnly.FromDateTime((now - rule.Options.LookBack).UtcDateTime).AddDays(-1);
 
     private async Task<KeyResult> FetchOneAsync(
+        FhirClient client, FhirQuery query, Uri root, string fhirBase, string? token, long deadline, DateOnly since, CancellationToken cancellationToken, CancellationToken callerToken)
+    {
+        var started = time.GetTimestamp();
+        var (result, failure) = await FetchPagesAsync(client, query, root, fhirBase, token, deadline, since, cancellationToken, callerToken).ConfigureAwait(false);
+        var outcome = result.State switch
+        {
+            KeyState.Satisfied => "ok",
+            KeyState.NoData => "no-data",
+            _ => failure ?? "failed",
+        };
+        CdsMetrics.RecordFhirQuery(query.Template.Key, outcome, time.GetElapsedTime(started));
+        return result;
+    }
+
+    /// <summary>One key's query, all its pages; the result, and the failure's code when it failed.</summary>
+    private async Task<(KeyResult Result, string? Failure)> FetchPagesAsync(
         FhirClient client,
         FhirQuery query, Uri root, string fhirBase, string? token, long deadline, DateOnly since, CancellationToken cancellationToken, CancellationToken callerToken)
     {
@@ -83,11 +99,11 @@ public sealed class HttpFhirFetcher(
                 {
                     if (response.NotFound && !template.IsSearch)
                     {
-                        return new KeyResult(template, KeyState.NoData, []);
+                        return (new KeyResult(template, KeyState.NoData, []), null);
                     }
 
                     Log.FallbackQueryFailed(logger, template.Key, failure.Code, page);
-                    return KeyResult.Unsatisfied(template, "fetched from fhirServer: " + failure.Text);
+                    return (KeyResult.Unsatisfied(template, "fetched from fhirServer: " + failure.Text), failure.Code);
                 }
 
                 if (response.PartialNote is { } partial)
@@ -100,20 +116,20 @@ public sealed class HttpFhirFetcher(
                 {
                     if (resource.TypeName != template.ResourceType)
                     {
-                        return KeyResult.Unsatisfied(template, $"fetched from fhirServer: the read answered a {resource.TypeName}, not a {template.ResourceType}");
+                        return (KeyResult.Unsatisfied(template, $"fetched from fhirServer: the read answered a {resource.TypeName}, not a {template.ResourceType}"), "wrong-type");
                     }
 
-                    return new KeyResult(template, KeyState.Satisfied, [resource]);
+                    return (new KeyResult(template, KeyState.Satisfied, [resource]), null);
                 }
 
                 if (resource is not Bundle bundle)
                 {
-                    return KeyResult.Unsatisfied(template, $"fetched from fhirServer: the search answered a {resource.TypeName}, not a Bundle");
+                    return (KeyResult.Unsatisfied(template, $"fetched from fhirServer: the search answered a {resource.TypeName}, not a Bundle"), "wrong-type");
                 }
 
                 if (Collect(bundle, query, resources) is { } wrong)
                 {
-                    return KeyResult.Unsatisfied(template, "fetched from fhirServer: " + wrong);
+                    return (KeyResult.Unsatisfied(template, "fetched from fhirServer: " + wrong), "wrong-patient");
                 }
 
                 var next = bundle.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
@@ -141,10 +157,10 @@ public sealed class HttpFhirFetcher(
         catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
         {
             Log.FallbackQueryFailed(logger, template.Key, "budget", 0);
-            return OverBudget(template, options.Value.Budget);
+            return (OverBudget(template, options.Value.Budget), "budget");
         }
 
-        return new KeyResult(template, resources.Count == 0 ? KeyState.NoData : KeyState.Satisfied, resources, Notes: notes);
+        return (new KeyResult(template, resources.Count == 0 ? KeyState.NoData : KeyState.Satisfied, resources, Notes: notes), null);
     }
 
     private static KeyResult OverBudget(Gathering.PrefetchTemplate template, TimeSpan budget) =>

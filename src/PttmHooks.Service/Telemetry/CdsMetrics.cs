@@ -26,6 +26,9 @@ public static class CdsMetrics
     private static readonly Counter<long> s_feedback = s_meter.CreateCounter<long>(
         "pttm.feedback", unit: "{feedback}", description: "Feedback entries, by outcome and whether this service issued the card.");
 
+    private static readonly Histogram<double> s_fhirQueryDuration = s_meter.CreateHistogram<double>(
+        "pttm.fhir.query.duration", unit: "s", description: "Time to fetch one prefetch key from the EHR's FHIR server (all its pages and retries), by key and outcome.");
+
     /// <summary>Records one answered hook call.</summary>
     public static void RecordHook(string service, int status, TimeSpan elapsed) =>
         s_hookDuration.Record(elapsed.TotalSeconds, new("cds.service", service), new("http.response.status_code", status));
@@ -41,6 +44,13 @@ public static class CdsMetrics
             s_cards.Add(1, new("pttm.recommendation", recommendation), new("pttm.indicator", indicator.ToString().ToLowerInvariant()));
         }
     }
+
+    /// <summary>
+    /// Records one fallback query: <paramref name="outcome"/> is <c>ok</c>, <c>no-data</c>, or the
+    /// failure's code (timeout, budget, unauthorized, forbidden, circuit-open, …).
+    /// </summary>
+    public static void RecordFhirQuery(string key, string outcome, TimeSpan elapsed) =>
+        s_fhirQueryDuration.Record(elapsed.TotalSeconds, new("pttm.prefetch.key", key), new("pttm.fhir.outcome", outcome));
 
     /// <summary>Records one (first-seen) feedback entry.</summary>
     public static void RecordFeedback(string service, string outcome, bool issued) =>

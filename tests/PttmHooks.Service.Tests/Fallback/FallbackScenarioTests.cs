@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using PttmHooks.Service.Telemetry;
 using PttmHooks.Service.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.Server;
@@ -88,10 +90,11 @@ public sealed class FallbackScenarioTests
     }
 
     [Theory]
-    [InlineData(401, "refused the access token (401)")]
-    [InlineData(403, "denied access (403)")]
-    public async Task A_FHIR_server_refusing_the_token_gives_412_naming_the_keys_and_the_status(int status, string reason)
+    [InlineData(401, "refused the access token (401)", "unauthorized")]
+    [InlineData(403, "denied access (403)", "forbidden")]
+    public async Task A_FHIR_server_refusing_the_token_gives_412_naming_the_keys_and_the_status(int status, string reason, string outcome)
     {
+        using var queries = new MetricCollector<double>(null, CdsMetrics.MeterName, "pttm.fhir.query.duration");
         using var rig = new FallbackRig();
         var (request, _) = rig.CaseRequest(CardCase, "conditions", "oxygenation");
         rig.Fhir.Given(Request.Create().UsingGet()).AtPriority(1).RespondWith(FallbackRig.FhirJson(status, FallbackRig.Outcome("security", "token rejected")));
@@ -103,6 +106,9 @@ public sealed class FallbackScenarioTests
         Assert.All(issues, i => Assert.Contains(reason, i.Diagnostics, StringComparison.Ordinal));
         // 401 and 403 are not transient: one request per key, no retries.
         Assert.Equal(2, rig.Requests.Count);
+        // The reason is kept for telemetry, by key.
+        Assert.Contains(queries.GetMeasurementSnapshot(), m =>
+            Equals(m.Tags["pttm.prefetch.key"], "oxygenation") && Equals(m.Tags["pttm.fhir.outcome"], outcome));
         Assert.DoesNotContain(FallbackRig.Token, await response.TextAsync(), StringComparison.Ordinal);
     }
 
