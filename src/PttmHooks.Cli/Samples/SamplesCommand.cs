@@ -38,7 +38,7 @@ internal static class SamplesCommand
             Description = "Prefetch keys to leave out (comma-separated, or 'all'), to see a 412 or the FHIR fallback.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var fhirServer = new Option<Uri?>("--fhir-server")
+        var fhirServer = new Option<string?>("--fhir-server")
         {
             Description = "Name this FHIR base as the request's fhirServer (for the FHIR fallback; the service must list it in Cds:FhirServers).",
         };
@@ -214,14 +214,19 @@ internal static class SamplesCommand
     }
 
     /// <summary>Names the FHIR server, and the token from <paramref name="tokenEnv"/> when given.</summary>
-    private static void AddFhirServer(JsonObject body, Uri? fhirServer, string? tokenEnv)
+    private static void AddFhirServer(JsonObject body, string? fhirServer, string? tokenEnv)
     {
         if (fhirServer is null)
         {
             return;
         }
 
-        body["fhirServer"] = fhirServer.AbsoluteUri.TrimEnd('/');
+        if (!Uri.TryCreate(fhirServer, UriKind.Absolute, out var url))
+        {
+            throw new InvalidOperationException($"--fhir-server must be an absolute URL, not '{fhirServer}'.");
+        }
+
+        body["fhirServer"] = url.AbsoluteUri.TrimEnd('/');
         if (tokenEnv is null)
         {
             return;
