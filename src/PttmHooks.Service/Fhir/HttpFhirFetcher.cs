@@ -119,6 +119,12 @@ public sealed class HttpFhirFetcher(
                         return (KeyResult.Unsatisfied(template, $"fetched from fhirServer: the read answered a {resource.TypeName}, not a {template.ResourceType}"), "wrong-type");
                     }
 
+                    var asked = Uri.UnescapeDataString(query.RelativeUrl[(query.RelativeUrl.LastIndexOf('/') + 1)..]);
+                    if (resource.Id is not null && resource.Id != asked)
+                    {
+                        return (KeyResult.Unsatisfied(template, $"fetched from fhirServer: the read of {template.ResourceType}/{{id}} answered another {template.ResourceType}"), "wrong-patient");
+                    }
+
                     return (new KeyResult(template, KeyState.Satisfied, [resource]), null);
                 }
 

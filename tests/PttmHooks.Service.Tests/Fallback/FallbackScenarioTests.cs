@@ -373,4 +373,19 @@ public sealed class FallbackScenarioTests
         Assert.Equal(TestFiles.Templates.Count, rig.Requests.Count);
         Assert.All(rig.Requests, r => Assert.Equal("Bearer some-opaque-fhir-access-token", r.Authorization));
     }
+
+    [Fact]
+    public async Task A_search_that_answers_another_patients_resources_is_not_used()
+    {
+        using var rig = new FallbackRig();
+        var (request, omitted) = rig.CaseRequest(CardCase, "conditions");
+        var page = omitted["conditions"]!.ToJsonString().Replace("Patient/seed000b", "Patient/someone-else", StringComparison.Ordinal);
+        Assert.Contains("someone-else", page, StringComparison.Ordinal);
+        rig.Search("Condition").RespondWith(FallbackRig.FhirJson(200, page));
+
+        using var response = await rig.PostAsync(request);
+
+        var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.PreconditionFailed));
+        Assert.Contains("resources of another patient", issue.Diagnostics, StringComparison.Ordinal);
+    }
 }
