@@ -10,22 +10,7 @@ public sealed class FallbackSettingsTests
     {
         using var app = new ServiceApp(settings, environment);
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
-        var all = new List<string>();
-        var pending = new Stack<Exception>([error]);
-        while (pending.TryPop(out var e))
-        {
-            all.Add(e.Message);
-            if (e is AggregateException aggregate)
-            {
-                aggregate.InnerExceptions.ToList().ForEach(pending.Push);
-            }
-            else if (e.InnerException is { } inner)
-            {
-                pending.Push(inner);
-            }
-        }
-
-        return string.Join(" / ", all);
+        return Hosting.StartupTests.Messages(error);
     }
 
     [Theory]

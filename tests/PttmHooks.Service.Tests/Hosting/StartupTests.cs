@@ -49,7 +49,7 @@ public sealed class StartupTests
         Assert.Contains("Cds:Clients", Messages(error), StringComparison.Ordinal);
     }
 
-    private static string Messages(Exception error)
+    internal static string Messages(Exception error)
     {
         var all = new List<string>();
         var pending = new Stack<Exception>([error]);
