@@ -1,6 +1,7 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
+using DateTimePrecision = Hl7.Fhir.ElementModel.Types.DateTimePrecision;
 using Hl7.Fhir.Model;
+using FhirDateTimeValue = Hl7.Fhir.ElementModel.Types.DateTime;
 using PttmHooks.Service.Gathering;
 
 namespace PttmHooks.Service.Samples;
@@ -13,7 +14,7 @@ namespace PttmHooks.Service.Samples;
 /// that the templates work on a real FHIR search is <c>ehr-sim</c> in CI. Any other search
 /// parameter throws, so a template change this class does not understand cannot pass silently.
 /// </summary>
-public static partial class TemplateSearch
+public static class TemplateSearch
 {
     /// <summary>Runs <paramref name="relativeUrl"/> (a filled template) over <paramref name="resources"/>.</summary>
     /// <param name="relativeUrl">A read (<c>Type/id</c>) or a search (<c>Type?name=value&amp;…</c>), relative to the FHIR base.</param>
@@ -252,63 +253,33 @@ public static partial class TemplateSearch
     };
 
     /// <summary>
-    /// Parses a FHIR date or dateTime at any precision (year to fractions of a second) into the
-    /// range it covers. Without a time zone the time is read as UTC (a server's own zone; the
-    /// samples are all in UTC). Null for a value that is not a valid date.
+    /// Parses a FHIR date or dateTime at any precision (year to fractions of a second; minutes
+    /// accepted, as search servers do) into the range it covers, with the Firely SDK's parser.
+    /// Without a time zone the time is read as UTC (a server's own zone; the samples are all in
+    /// UTC). Null for a value that is not a valid date.
     /// </summary>
     private static DateRange? ParseRange(string? value)
     {
-        if (value is null || FhirDate().Match(value) is not { Success: true } m)
+        // FHIRPath's DateTime, which the parser reads, also has hour precision ("2026-08-01T10");
+        // a FHIR dateTime does not.
+        if (value is null || !FhirDateTimeValue.TryParse(value, out var parsed) || parsed is null || parsed.Precision == DateTimePrecision.Hour)
         {
             return null;
         }
 
-        static int Part(Match m, string group, int absent) =>
-            m.Groups[group].Success ? int.Parse(m.Groups[group].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture) : absent;
-
-        int year = Part(m, "y", 1), month = Part(m, "M", 1), day = Part(m, "d", 1);
-        int hour = Part(m, "h", 0), minute = Part(m, "m", 0), second = Part(m, "s", 0);
-        if (year < 1 || month > 12 || month < 1 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
-        {
-            return null;
-        }
-
-        var zone = m.Groups["z"];
-        var offset = TimeSpan.Zero;
-        if (zone.Success && zone.Value != "Z")
-        {
-            offset = new TimeSpan(Part(m, "zh", 0), Part(m, "zm", 0), 0);
-            if (offset > TimeSpan.FromHours(14) || Part(m, "zm", 0) > 59)
-            {
-                return null;
-            }
-
-            offset = zone.Value[0] == '-' ? -offset : offset;
-        }
-
-        var fraction = m.Groups["f"].Success ? m.Groups["f"].Value : null;
         try
         {
-            var start = new DateTimeOffset(year, month, day, hour, minute, second, offset);
-            DateTimeOffset end;
-            if (fraction is not null)
+            var start = parsed.ToDateTimeOffset(TimeSpan.Zero);
+            var end = parsed.Precision switch
             {
-                // Ticks are 10⁻⁷ s: "123" is 1 230 000 ticks and covers 10 000 of them.
-                var digits = Math.Min(fraction.Length, 7);
-                var ticks = long.Parse(fraction.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture);
-                var unit = (long)Math.Pow(10, 7 - digits);
-                start = start.AddTicks(ticks * unit);
-                end = start.AddTicks(unit);
-            }
-            else
-            {
-                end = m.Groups["s"].Success ? start.AddSeconds(1)
-                    : m.Groups["m"].Success ? start.AddMinutes(1)
-                    : m.Groups["d"].Success ? start.AddDays(1)
-                    : m.Groups["M"].Success ? start.AddMonths(1)
-                    : start.AddYears(1);
-            }
-
+                DateTimePrecision.Year => start.AddYears(1),
+                DateTimePrecision.Month => start.AddMonths(1),
+                DateTimePrecision.Day => start.AddDays(1),
+                DateTimePrecision.Minute => start.AddMinutes(1),
+                DateTimePrecision.Second => start.AddSeconds(1),
+                // Ticks are 10⁻⁷ s: ".123" covers 10 000 of them.
+                _ => start.AddTicks((long)Math.Pow(10, 7 - Math.Min(FractionDigits(value), 7))),
+            };
             return new DateRange(start, end);
         }
         catch (ArgumentOutOfRangeException)
@@ -318,9 +289,17 @@ public static partial class TemplateSearch
         }
     }
 
-    // FHIR dateTime (and date), with minute precision accepted as search servers do.
-    [GeneratedRegex(@"^(?<y>\d{4})(?:-(?<M>\d{2})(?:-(?<d>\d{2})(?:T(?<h>\d{2}):(?<m>\d{2})(?::(?<s>\d{2})(?:\.(?<f>\d+))?)?(?<z>Z|[+-](?<zh>\d{2}):(?<zm>\d{2}))?)?)?)?$", RegexOptions.CultureInvariant)]
-    private static partial Regex FhirDate();
+    private static int FractionDigits(string value)
+    {
+        var dot = value.IndexOf('.', StringComparison.Ordinal);
+        var digits = 0;
+        while (dot >= 0 && dot + 1 + digits < value.Length && char.IsAsciiDigit(value[dot + 1 + digits]))
+        {
+            digits++;
+        }
+
+        return digits;
+    }
 
     private static (string? System, string Code) Token(string token)
     {
