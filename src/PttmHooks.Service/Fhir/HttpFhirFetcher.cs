@@ -48,9 +48,10 @@ public sealed class HttpFhirFetcher(
         var since = NarrowingStart(time.GetUtcNow());
         var client = clients.CreateClient(httpClients.CreateClient(nameof(FhirClient)));
 
+        var call = new Call(client, root, fhirBase, token, request.Context.PatientId, deadline, since, linked.Token, cancellationToken);
+
         // Every key's query at once; each turns its own failure (the budget included) into a result.
-        var results = await System.Threading.Tasks.Task.WhenAll(
-            queries.Select(q => FetchOneAsync(client, q, root, fhirBase, token, deadline, since, linked.Token, cancellationToken))).ConfigureAwait(false);
+        var results = await System.Threading.Tasks.Task.WhenAll(queries.Select(q => FetchOneAsync(call, q))).ConfigureAwait(false);
 
         var elapsed = time.GetElapsedTime(started);
         var answered = results.Count(r => r.State != KeyState.Unsatisfied);
@@ -65,11 +66,10 @@ public sealed class HttpFhirFetcher(
     internal DateOnly NarrowingStart(DateTimeOffset now) =>
         DateOnly.FromDateTime((now - rule.Options.LookBack).UtcDateTime).AddDays(-1);
 
-    private async Task<KeyResult> FetchOneAsync(
-        FhirClient client, FhirQuery query, Uri root, string fhirBase, string? token, long deadline, DateOnly since, CancellationToken cancellationToken, CancellationToken callerToken)
+    private async Task<KeyResult> FetchOneAsync(Call call, FhirQuery query)
     {
         var started = time.GetTimestamp();
-        var (result, failure) = await FetchPagesAsync(client, query, root, fhirBase, token, deadline, since, cancellationToken, callerToken).ConfigureAwait(false);
+        var (result, failure) = await FetchPagesAsync(call, query).ConfigureAwait(false);
         var outcome = result.State switch
         {
             KeyState.Satisfied => "ok",
@@ -81,20 +81,18 @@ public sealed class HttpFhirFetcher(
     }
 
     /// <summary>One key's query, all its pages; the result, and the failure's code when it failed.</summary>
-    private async Task<(KeyResult Result, string? Failure)> FetchPagesAsync(
-        FhirClient client,
-        FhirQuery query, Uri root, string fhirBase, string? token, long deadline, DateOnly since, CancellationToken cancellationToken, CancellationToken callerToken)
+    private async Task<(KeyResult Result, string? Failure)> FetchPagesAsync(Call call, FhirQuery query)
     {
         var template = query.Template;
-        var relative = QueryNarrowing.Narrow(template, query.RelativeUrl, since, options.Value.PageSize);
-        var url = new Uri(root, relative);
+        var relative = QueryNarrowing.Narrow(template, query.RelativeUrl, call.Since, options.Value.PageSize);
+        var url = new Uri(call.Root, relative);
         var resources = new List<Resource>();
         var notes = new List<string>();
         try
         {
             for (var page = 1; ; page++)
             {
-                var response = await client.GetAsync(url, fhirBase, token, deadline, cancellationToken).ConfigureAwait(false);
+                var response = await call.Client.GetAsync(url, call.FhirBase, call.Token, call.Deadline, call.Budget).ConfigureAwait(false);
                 if (response.Failure is { } failure)
                 {
                     if (response.NotFound && !template.IsSearch)
@@ -133,7 +131,7 @@ public sealed class HttpFhirFetcher(
                     return (KeyResult.Unsatisfied(template, $"fetched from fhirServer: the search answered a {resource.TypeName}, not a Bundle"), "wrong-type");
                 }
 
-                if (Collect(bundle, query, resources) is { } wrong)
+                if (Collect(bundle, call.PatientId, resources) is { } wrong)
                 {
                     return (KeyResult.Unsatisfied(template, "fetched from fhirServer: " + wrong), "wrong-patient");
                 }
@@ -144,7 +142,7 @@ public sealed class HttpFhirFetcher(
                     break;
                 }
 
-                if (!Uri.TryCreate(root, next, out var nextUrl) || !OnBase(nextUrl, fhirBase))
+                if (!Uri.TryCreate(call.Root, next, out var nextUrl) || !OnBase(nextUrl, call.FhirBase))
                 {
                     Log.FallbackForeignNextLink(logger, template.Key, page);
                     notes.Add($"Data fetched for '{template.Key}' stops after page {page} (the most recent {resources.Count} results): the FHIR server's next link points outside it, and was not followed.");
@@ -160,7 +158,7 @@ public sealed class HttpFhirFetcher(
                 url = nextUrl;
             }
         }
-        catch (OperationCanceledException) when (!callerToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!call.Caller.IsCancellationRequested)
         {
             Log.FallbackQueryFailed(logger, template.Key, "budget", 0);
             return (OverBudget(template, options.Value.Budget), "budget");
@@ -173,24 +171,16 @@ public sealed class HttpFhirFetcher(
         KeyResult.Unsatisfied(template, $"fetched from fhirServer: no complete answer within this call's time budget of {FhirClient.Seconds(budget)}");
 
     /// <summary>Adds a page's entries; returns why the page cannot be used, or null.</summary>
-    private static string? Collect(Bundle bundle, FhirQuery query, List<Resource> resources)
+    private static string? Collect(Bundle bundle, string patientId, List<Resource> resources)
     {
-        var patientId = PatientOf(query.RelativeUrl);
-        foreach (var entry in bundle.Entry)
+        foreach (var (_, resource) in PrefetchReader.DataEntries(bundle))
         {
-            var resource = entry.Resource;
-            if (resource is null || resource is OperationOutcome || entry.Search?.Mode == Bundle.SearchEntryMode.Outcome)
+            if (!PrefetchReader.IsRead(resource))
             {
                 continue;
             }
 
-            if (resource is not (Condition or Observation or DiagnosticReport))
-            {
-                continue;
-            }
-
-            var owner = PrefetchReader.PatientIdOf(PrefetchReader.SubjectOf(resource));
-            if (owner is not null && patientId is not null && owner != patientId)
+            if (PrefetchReader.OwnerOf(resource) is { } owner && owner != patientId)
             {
                 // A server that answers a search by patient with another patient's data cannot be
                 // trusted for this key at all.
@@ -203,20 +193,19 @@ public sealed class HttpFhirFetcher(
         return null;
     }
 
-    private static string? PatientOf(string relativeUrl)
-    {
-        const string Parameter = "patient=";
-        var start = relativeUrl.IndexOf('?', StringComparison.Ordinal);
-        foreach (var pair in relativeUrl[(start + 1)..].Split('&'))
-        {
-            if (pair.StartsWith(Parameter, StringComparison.Ordinal))
-            {
-                return Uri.UnescapeDataString(pair[Parameter.Length..]);
-            }
-        }
-
-        return null;
-    }
+    /// <summary>What every query of one hook call shares.</summary>
+    /// <param name="Client">The FHIR client.</param>
+    /// <param name="Root">The FHIR base, ending in '/', that relative URLs resolve against.</param>
+    /// <param name="FhirBase">The normalised base: the circuit's key, and the bound for next links.</param>
+    /// <param name="Token">The bearer token, or null for an open server.</param>
+    /// <param name="PatientId">context.patientId: every resource fetched must belong to it.</param>
+    /// <param name="Deadline">The end of the budget, as a timestamp of the TimeProvider.</param>
+    /// <param name="Since">The date narrowed searches start from.</param>
+    /// <param name="Budget">Cancelled when the budget runs out or the caller goes away.</param>
+    /// <param name="Caller">Cancelled only when the caller goes away.</param>
+    private sealed record Call(
+        FhirClient Client, Uri Root, string FhirBase, string? Token, string PatientId, long Deadline, DateOnly Since,
+        CancellationToken Budget, CancellationToken Caller);
 
     private static bool OnBase(Uri url, string fhirBase)
     {

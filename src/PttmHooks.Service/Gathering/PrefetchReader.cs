@@ -110,14 +110,8 @@ public static class PrefetchReader
             return KeyResult.Unsatisfied(template, "not a Bundle");
         }
 
-        for (var i = 0; i < bundle.Entry.Count; i++)
+        foreach (var (i, entry) in DataEntries(bundle))
         {
-            var entry = bundle.Entry[i].Resource;
-            if (entry is null || entry is OperationOutcome || bundle.Entry[i].Search?.Mode == Bundle.SearchEntryMode.Outcome)
-            {
-                continue;
-            }
-
             if (CheckPatient(entry, patientId, $"{path}.entry[{i}].resource", issues))
             {
                 found.Add(entry);
@@ -165,31 +159,46 @@ public static class PrefetchReader
     /// </summary>
     private static bool CheckPatient(Resource resource, string patientId, string path, List<RequestIssue> issues)
     {
-        if (resource is Patient patient)
-        {
-            if (patient.Id is not null && patient.Id != patientId)
-            {
-                issues.Add(new RequestIssue(path, $"{path} is another patient than context.patientId; resources of other patients are never evaluated.", IssueType.BusinessRule));
-                return false;
-            }
-
-            return true;
-        }
-
-        if (resource is not (Condition or Observation or DiagnosticReport))
+        if (!IsRead(resource))
         {
             return false;
         }
 
-        var ownerId = PatientIdOf(SubjectOf(resource));
-        if (ownerId is not null && ownerId != patientId)
+        if (OwnerOf(resource) is { } ownerId && ownerId != patientId)
         {
-            issues.Add(new RequestIssue(path, $"{path} ({resource.TypeName}/{resource.Id}) has a subject that is not context.patientId; resources of other patients are never evaluated.", IssueType.BusinessRule));
+            issues.Add(new RequestIssue(
+                path,
+                resource is Patient
+                    ? $"{path} is another patient than context.patientId; resources of other patients are never evaluated."
+                    : $"{path} ({resource.TypeName}/{resource.Id}) has a subject that is not context.patientId; resources of other patients are never evaluated.",
+                IssueType.BusinessRule));
             return false;
         }
 
         return true;
     }
+
+    /// <summary>The entries of a search Bundle that carry data: not empty, not an OperationOutcome, not a search outcome.</summary>
+    internal static IEnumerable<(int Index, Resource Resource)> DataEntries(Bundle bundle)
+    {
+        for (var i = 0; i < bundle.Entry.Count; i++)
+        {
+            var entry = bundle.Entry[i];
+            if (entry.Resource is { } resource and not OperationOutcome && entry.Search?.Mode != Bundle.SearchEntryMode.Outcome)
+            {
+                yield return (i, resource);
+            }
+        }
+    }
+
+    /// <summary>True for the resource types the rule reads.</summary>
+    internal static bool IsRead(Resource resource) => resource is Patient or Condition or Observation or DiagnosticReport;
+
+    /// <summary>
+    /// The id of the patient <paramref name="resource"/> belongs to: a Patient's own id, or the
+    /// patient its subject names. Null when it cannot say (see <see cref="PatientIdOf"/>).
+    /// </summary>
+    internal static string? OwnerOf(Resource resource) => resource is Patient patient ? patient.Id : PatientIdOf(SubjectOf(resource));
 
     /// <summary>The subject reference of a resource the rule reads (null for other types).</summary>
     internal static string? SubjectOf(Resource resource) => resource switch
