@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using PttmHooks.Service.CdsHooks;
 using static Hl7.Fhir.Model.OperationOutcome;
@@ -146,11 +147,11 @@ internal sealed class FhirFallbackOptionsValidator(IHostEnvironment environment,
             failures.Add($"Cds:Fallback:AttemptTimeout ({options.AttemptTimeout}) is longer than Cds:Fallback:Budget ({options.Budget}).");
         }
 
-        var circuit = options.Circuit;
-        if (circuit.FailureRatio is <= 0 or > 1 || circuit.MinimumThroughput < 2
-            || circuit.SamplingDuration < TimeSpan.FromMilliseconds(500) || circuit.BreakDuration < TimeSpan.FromMilliseconds(500))
+        // ValidateDataAnnotations checks the top level only; the circuit's own ranges are read here.
+        var circuit = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options.Circuit, new ValidationContext(options.Circuit), circuit, validateAllProperties: true))
         {
-            failures.Add("Cds:Fallback:Circuit needs FailureRatio in (0, 1], MinimumThroughput ≥ 2, and SamplingDuration and BreakDuration of at least 500 ms.");
+            failures.AddRange(circuit.Select(r => $"Cds:Fallback:Circuit:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

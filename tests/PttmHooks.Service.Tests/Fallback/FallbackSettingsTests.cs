@@ -65,6 +65,17 @@ public sealed class FallbackSettingsTests
     }
 
     [Theory]
+    [InlineData("Cds:Fallback:Circuit:FailureRatio", "0", "FailureRatio")]
+    [InlineData("Cds:Fallback:Circuit:MinimumThroughput", "1", "MinimumThroughput")]
+    [InlineData("Cds:Fallback:Circuit:BreakDuration", "00:00:00.100", "BreakDuration")]
+    public void A_circuit_setting_out_of_range_stops_the_start(string key, string value, string member)
+    {
+        var message = StartFailure(new() { [key] = value });
+
+        Assert.Contains("Cds:Fallback:Circuit:" + member, message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("https://EHR.example.org/FHIR/", "https://ehr.example.org/fhir")]
     [InlineData("https://ehr.example.org:443/fhir", "https://ehr.example.org/fhir")]
     [InlineData("https://ehr.example.org/fhir/r4", "https://ehr.example.org/fhir/r4")]
