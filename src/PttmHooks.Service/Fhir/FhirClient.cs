@@ -76,11 +76,11 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
 
         using (response)
         {
-            return await ReadAsync(response, cancellationToken).ConfigureAwait(false);
+            return await ReadAsync(response, deadline, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    private async Task<FhirResponse> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<FhirResponse> ReadAsync(HttpResponseMessage response, long deadline, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         switch (response.StatusCode)
@@ -92,8 +92,11 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
             case HttpStatusCode.NotFound or HttpStatusCode.Gone:
                 return new FhirResponse(null, new FhirFailure("not-found", $"the FHIR server has no such resource or endpoint ({status})"), NotFound: true);
             case HttpStatusCode.TooManyRequests:
-                var wait = FhirHttp.RetryAfter(response, time);
-                return Failed("rate-limited", "the FHIR server is rate-limiting requests (429" + (wait is { } w ? $", Retry-After {Math.Ceiling(Math.Max(0, w.TotalSeconds))} s, beyond this call's time budget)" : ")"));
+                // Retried while Retry-After fitted the budget; this is the answer that ended it.
+                var retryAfter = FhirHttp.RetryAfter(response, time) is { } wait
+                    ? $", Retry-After {Math.Ceiling(Math.Max(0, wait.TotalSeconds))} s" + (FhirHttp.OutlastsBudget(wait, deadline, time) ? ", beyond this call's time budget" : ", retries included")
+                    : ", retries included";
+                return Failed("rate-limited", $"the FHIR server is rate-limiting requests (429{retryAfter})");
         }
 
         if (status >= 500)

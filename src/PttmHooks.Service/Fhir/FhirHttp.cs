@@ -93,13 +93,17 @@ public static class FhirHttp
         if (outcome.Result is { StatusCode: HttpStatusCode.TooManyRequests } limited
             && request.Options.TryGetValue(FhirClient.DeadlineKey, out var deadline)
             && RetryAfter(limited, time) is { } wait
-            && time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency) > deadline)
+            && OutlastsBudget(wait, deadline, time))
         {
             return false;
         }
 
         return true;
     }
+
+    /// <summary>True when waiting <paramref name="wait"/> from now would pass <paramref name="deadline"/> (a timestamp of <paramref name="time"/>).</summary>
+    internal static bool OutlastsBudget(TimeSpan wait, long deadline, TimeProvider time) =>
+        time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency) > deadline;
 
     /// <summary>The wait a response's <c>Retry-After</c> asks for (seconds, or an HTTP date), or null.</summary>
     internal static TimeSpan? RetryAfter(HttpResponseMessage response, TimeProvider time) =>
