@@ -63,23 +63,29 @@ internal static class SamplesCommand
             return 0;
         });
 
+        // The options that shape a hook request, shared by 'request' and 'post'.
+        Option[] requestShape = [cases, service, at, omit, fhirServer, tokenEnv, offline];
+        JsonObject BuildRequest(ParseResult result, SampleCase sample, IReadOnlyDictionary<string, string> templates)
+        {
+            var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit), templates));
+            AddFhirServer(body, result.GetValue(fhirServer), result.GetValue(tokenEnv));
+            return body;
+        }
+
         var caseName = new Argument<string>("case") { Description = "A case id (a folder name under the cases folder)." };
         var request = new Command("request", "Print the hook request for one sample, ready to post with curl.");
         request.Arguments.Add(caseName);
-        request.Options.Add(cases);
-        request.Options.Add(service);
-        request.Options.Add(at);
-        request.Options.Add(omit);
-        request.Options.Add(fhirServer);
-        request.Options.Add(tokenEnv);
-        request.Options.Add(offline);
+        foreach (var option in requestShape)
+        {
+            request.Options.Add(option);
+        }
+
         request.SetAction(async (result, cancellationToken) =>
         {
             var sample = SampleCase.Load(Path.Combine(CasesFolder(result.GetValue(cases)), result.GetValue(caseName)!));
             using var http = new HttpClient();
             var templates = await TemplatesAsync(http, ServiceUrl(result.GetValue(service)), result.GetValue(offline), cancellationToken).ConfigureAwait(false);
-            var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit), templates));
-            AddFhirServer(body, result.GetValue(fhirServer), result.GetValue(tokenEnv));
+            var body = BuildRequest(result, sample, templates);
             Console.WriteLine(body.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             return 0;
         });
@@ -87,13 +93,11 @@ internal static class SamplesCommand
         var names = new Argument<string[]>("cases") { Description = "Case ids to post (default: all).", Arity = ArgumentArity.ZeroOrMore };
         var post = new Command("post", "Post sample hook requests to the service and print each card's summary.");
         post.Arguments.Add(names);
-        post.Options.Add(cases);
-        post.Options.Add(service);
-        post.Options.Add(at);
-        post.Options.Add(omit);
-        post.Options.Add(fhirServer);
-        post.Options.Add(tokenEnv);
-        post.Options.Add(offline);
+        foreach (var option in requestShape)
+        {
+            post.Options.Add(option);
+        }
+
         post.SetAction(async (result, cancellationToken) =>
         {
             var folder = CasesFolder(result.GetValue(cases));
@@ -111,8 +115,7 @@ internal static class SamplesCommand
             var failures = 0;
             foreach (var sample in samples)
             {
-                var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit), templates));
-                AddFhirServer(body, result.GetValue(fhirServer), result.GetValue(tokenEnv));
+                var body = BuildRequest(result, sample, templates);
                 using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
                 using var response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
