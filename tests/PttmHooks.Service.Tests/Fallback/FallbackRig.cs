@@ -93,11 +93,8 @@ public sealed class FallbackRig : IDisposable
         return Fhir.Given(request).AtPriority(10);
     }
 
-    /// <summary>The requests the FHIR server received: path and query, and the Authorization header.</summary>
-    public IReadOnlyList<(string Url, string? Authorization)> Requests =>
-        [.. Fhir.LogEntries.Select(e => (
-            e.RequestMessage.Url,
-            e.RequestMessage.Headers is { } h && h.TryGetValue("Authorization", out var a) ? a.FirstOrDefault() : null))];
+    /// <summary>The requests the FHIR server received, in order: path and query, and the Authorization header.</summary>
+    public IReadOnlyList<(string PathAndQuery, string? Authorization)> Requests => FhirServerFake.RequestsOf(Fhir);
 
     public Task<HttpResponseMessage> PostAsync(JsonObject request) => App.PostJsonAsync(Http.ServicePath, request);
 

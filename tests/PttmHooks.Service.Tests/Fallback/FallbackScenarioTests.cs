@@ -44,10 +44,10 @@ public sealed class FallbackScenarioTests
         var card = Assert.Single((await CardsAsync(response))["cards"]!.AsArray())!;
         Assert.Equal(expected, (string)card["summary"]!);
         var sent = Assert.Single(rig.Requests);
-        Assert.StartsWith("/fhir/Condition?patient=", new Uri(sent.Url).PathAndQuery, StringComparison.Ordinal);
+        Assert.StartsWith("/fhir/Condition?patient=", sent.PathAndQuery, StringComparison.Ordinal);
         Assert.Equal("Bearer " + FallbackRig.Token, sent.Authorization);
         // Conditions are never narrowed by date: a cancer counts at any age of record.
-        Assert.DoesNotContain("date=", sent.Url, StringComparison.Ordinal);
+        Assert.DoesNotContain("date=", sent.PathAndQuery, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -79,14 +79,14 @@ public sealed class FallbackScenarioTests
         Assert.All(rig.Requests, r => Assert.Equal("Bearer " + FallbackRig.Token, r.Authorization));
         var evaluatedAt = Http.Case(CardCase).EvaluatedAt;
         var since = DateOnly.FromDateTime(evaluatedAt.UtcDateTime.AddDays(-91)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
-        var observationSearches = rig.Requests.Where(r => r.Url.Contains("/fhir/Observation?", StringComparison.Ordinal)).ToList();
+        var observationSearches = rig.Requests.Where(r => r.PathAndQuery.Contains("/fhir/Observation?", StringComparison.Ordinal)).ToList();
         Assert.Equal(5, observationSearches.Count);
-        Assert.All(observationSearches, r => Assert.Contains("date=ge" + since, r.Url, StringComparison.Ordinal));
-        var imaging = Assert.Single(rig.Requests, r => r.Url.Contains("category=RAD", StringComparison.Ordinal));
-        Assert.Contains("date=ge" + since, imaging.Url, StringComparison.Ordinal);
+        Assert.All(observationSearches, r => Assert.Contains("date=ge" + since, r.PathAndQuery, StringComparison.Ordinal));
+        var imaging = Assert.Single(rig.Requests, r => r.PathAndQuery.Contains("category=RAD", StringComparison.Ordinal));
+        Assert.Contains("date=ge" + since, imaging.PathAndQuery, StringComparison.Ordinal);
         // A positive wedged-PA cytology establishes PTTM at any age: pathology is never narrowed.
-        var pathology = Assert.Single(rig.Requests, r => r.Url.Contains("category=CP", StringComparison.Ordinal));
-        Assert.DoesNotContain("date=", pathology.Url, StringComparison.Ordinal);
+        var pathology = Assert.Single(rig.Requests, r => r.PathAndQuery.Contains("category=CP", StringComparison.Ordinal));
+        Assert.DoesNotContain("date=", pathology.PathAndQuery, StringComparison.Ordinal);
     }
 
     [Theory]

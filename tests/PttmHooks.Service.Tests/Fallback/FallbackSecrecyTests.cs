@@ -48,7 +48,7 @@ public sealed class FallbackSecrecyTests
 
         Assert.Equal(HttpStatusCode.PreconditionFailed, response.StatusCode);
         Assert.Contains(rig.App.Logs.GetSnapshot(), r => r.Category?.StartsWith("Polly", StringComparison.Ordinal) == true);
-        Assert.Contains(rig.Requests, r => r.Url.Contains(patientId, StringComparison.Ordinal));
+        Assert.Contains(rig.Requests, r => r.PathAndQuery.Contains(patientId, StringComparison.Ordinal));
         AssertClean(rig.App.Logs, FallbackRig.Token, patientId);
     }
 }

@@ -42,8 +42,11 @@ public sealed class FhirServerFake : IDisposable
     public Uri BaseUrl { get; }
 
     /// <summary>Every request received, in the order received: the path and query as sent, and the Authorization header.</summary>
-    public IReadOnlyList<(string PathAndQuery, string? Authorization)> Requests =>
-        [.. Server.LogEntries
+    public IReadOnlyList<(string PathAndQuery, string? Authorization)> Requests => RequestsOf(Server);
+
+    /// <summary>The requests any WireMock server received, in order: path and query as received, and the Authorization header.</summary>
+    public static IReadOnlyList<(string PathAndQuery, string? Authorization)> RequestsOf(WireMockServer server) =>
+        [.. server.LogEntries
             .OrderBy(e => e.RequestMessage.DateTime)
             .Select(e => (e.RequestMessage.Path + e.RequestMessage.RawQuery, Authorization(e.RequestMessage)))];
 
