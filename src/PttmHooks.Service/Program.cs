@@ -6,7 +6,9 @@ builder.AddPttmHooks();
 
 var app = builder.Build();
 app.UseOperationOutcomeErrors();
+app.UseCdsClientAuthentication();
 app.MapCdsHooks();
+app.MapHealth();
 app.MapDocuments();
 app.LogStartup();
 app.Run();

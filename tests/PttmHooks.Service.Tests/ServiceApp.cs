@@ -25,13 +25,21 @@ public sealed class ServiceApp : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
 
-    /// <summary>Creates the host; <paramref name="settings"/> override configuration keys.</summary>
+    /// <summary>Creates the host; <paramref name="settings"/> override configuration keys (a null value removes a default one).</summary>
     public ServiceApp(IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development")
     {
         _settings = new Dictionary<string, string?> { ["Cds:FhirServers:0"] = TrustedFhirServer };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            _settings[key] = value;
+            // null takes a default setting away.
+            if (value is null)
+            {
+                _settings.Remove(key);
+            }
+            else
+            {
+                _settings[key] = value;
+            }
         }
 
         Environment = environment;

@@ -46,6 +46,15 @@ internal static class SamplesCommand
         {
             Description = "The environment variable holding the access token sent as fhirAuthorization (kept out of the command line and its history).",
         };
+        var jwtKey = new Option<FileInfo?>("--jwt-key")
+        {
+            Description = "Sign every call with a CDS client JWT made with this private JWK (samples/keys/local-dev.private.jwk.json is the development client's).",
+        };
+        var jwtIssuer = new Option<string>("--jwt-issuer")
+        {
+            Description = "The iss of those tokens (default: the development client's issuer).",
+            DefaultValueFactory = _ => ClientTokens.DevelopmentIssuer,
+        };
         var offline = new Option<bool>("--offline")
         {
             Description = "Use the templates built into this tool instead of asking the service's discovery endpoint.",
@@ -64,7 +73,10 @@ internal static class SamplesCommand
         });
 
         // The options that shape a hook request, shared by 'request' and 'post'.
-        Option[] requestShape = [cases, service, at, omit, fhirServer, tokenEnv, offline];
+        Option[] requestShape = [cases, service, at, omit, fhirServer, tokenEnv, offline, jwtKey, jwtIssuer];
+        HttpClient Http(ParseResult result) => result.GetValue(jwtKey) is { } key
+            ? new HttpClient(ClientTokens.Load(key, result.GetValue(jwtIssuer)!).Handler())
+            : new HttpClient();
         JsonObject BuildRequest(ParseResult result, SampleCase sample, IReadOnlyDictionary<string, string> templates)
         {
             var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit), templates));
@@ -83,7 +95,7 @@ internal static class SamplesCommand
         request.SetAction(async (result, cancellationToken) =>
         {
             var sample = SampleCase.Load(Path.Combine(CasesFolder(result.GetValue(cases)), result.GetValue(caseName)!));
-            using var http = new HttpClient();
+            using var http = Http(result);
             var templates = await TemplatesAsync(http, ServiceUrl(result.GetValue(service)), result.GetValue(offline), cancellationToken).ConfigureAwait(false);
             var body = BuildRequest(result, sample, templates);
             Console.WriteLine(body.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -110,7 +122,7 @@ internal static class SamplesCommand
             }
 
             var url = ServiceUrl(result.GetValue(service));
-            using var http = new HttpClient();
+            using var http = Http(result);
             var templates = await TemplatesAsync(http, url, result.GetValue(offline), cancellationToken).ConfigureAwait(false);
             var failures = 0;
             foreach (var sample in samples)

@@ -3,6 +3,7 @@ using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
 using PttmHooks.Service.Fhir;
 using PttmHooks.Service.Gathering;
+using PttmHooks.Service.Security;
 using PttmHooks.Service.Telemetry;
 using static Hl7.Fhir.Model.OperationOutcome;
 
@@ -14,7 +15,7 @@ public static class CdsHooksApi
     /// <summary>Maps <c>/cds-services</c>.</summary>
     public static RouteGroupBuilder MapCdsHooks(this IEndpointRouteBuilder app)
     {
-        var hooks = app.MapGroup("/cds-services");
+        var hooks = app.MapGroup("/cds-services").RequireAuthorization(CdsAuthentication.Scheme);
         hooks.MapGet("", GetDiscovery)
             .Produces<DiscoveryDocument>(contentType: "application/json");
         hooks.MapPost("/{id}", InvokeService)
@@ -81,7 +82,7 @@ public static class CdsHooksApi
             }
 
             // Before anything may leave for it: an untrusted fhirServer is refused outright.
-            if (request.FhirServer is { } server && fhirServers.Check(server) is { } serverIssue)
+            if (request.FhirServer is { } server && fhirServers.Check(server, CdsAuthentication.ClientOf(http)) is { } serverIssue)
             {
                 return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, [serverIssue]));
             }

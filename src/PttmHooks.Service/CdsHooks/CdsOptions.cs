@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using PttmHooks.Service.Security;
 using Microsoft.Extensions.Options;
 
 namespace PttmHooks.Service.CdsHooks;
@@ -21,51 +22,31 @@ public sealed class CdsOptions
     public Uri? PublicBaseUrl { get; set; }
 
     /// <summary>
-    /// The FHIR base URLs a hook request may name as <c>fhirServer</c> (environment variables
-    /// <c>Cds__FhirServers__0=https://…</c>). A request naming any other server gets 400, and no
-    /// request is sent to it. https only; http to a loopback address in Development.
+    /// The FHIR base URLs an <em>unauthenticated</em> hook request may name as <c>fhirServer</c>
+    /// (only possible in Development with <c>Cds:Authentication:Required=false</c>). A signed
+    /// request may name only its own client's servers (<c>Cds:Clients:&lt;name&gt;:FhirServers</c>).
     /// </summary>
-    /// <value>Empty: requests with a <c>fhirServer</c> are refused until servers are configured.</value>
+    /// <value>Empty.</value>
     public List<string> FhirServers { get; set; } = [];
 
-    /// <summary>Caller authentication.</summary>
-    public AuthenticationSettings Authentication { get; set; } = new();
+    /// <summary>Caller authentication: how tokens are checked.</summary>
+    public CdsAuthenticationOptions Authentication { get; set; } = new();
 
-    /// <summary>Caller authentication settings.</summary>
-    public sealed class AuthenticationSettings
+    /// <summary>The trusted CDS clients (EHRs), by a name of the operator's choosing.</summary>
+    public Dictionary<string, CdsClientOptions> Clients { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Where the <c>jti</c> of every accepted token is remembered.</summary>
+    public ReplayCacheOptions ReplayCache { get; set; } = new();
+
+    /// <summary>Cross-origin access for browser-based CDS clients.</summary>
+    public CorsSettings Cors { get; set; } = new();
+
+    /// <summary>Cross-origin settings.</summary>
+    public sealed class CorsSettings
     {
-        /// <summary>
-        /// Turns caller authentication off. Allowed in the Development environment only, for local
-        /// trials; the service then logs a warning at start-up.
-        /// </summary>
-        /// <value>false.</value>
-        public bool Disabled { get; set; }
+        /// <summary>Origins (<c>https://ehr.example.org</c>) whose pages may call the service from a browser.</summary>
+        /// <value>None: browsers refuse cross-origin calls.</value>
+        public List<string> Origins { get; set; } = [];
     }
 }
 
-/// <summary>Checks the settings that depend on each other and on the environment, at start-up.</summary>
-internal sealed class CdsOptionsValidator(IHostEnvironment environment) : IValidateOptions<CdsOptions>
-{
-    public ValidateOptionsResult Validate(string? name, CdsOptions options)
-    {
-        if (options.PublicBaseUrl is { } url && (!url.IsAbsoluteUri || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp)))
-        {
-            return ValidateOptionsResult.Fail("Cds:PublicBaseUrl must be an absolute http(s) URL.");
-        }
-
-        if (options.Authentication.Disabled && !environment.IsDevelopment())
-        {
-            return ValidateOptionsResult.Fail(
-                $"Cds:Authentication:Disabled=true is allowed only in the Development environment (this is '{environment.EnvironmentName}'): outside it, every caller must be authenticated.");
-        }
-
-        if (!options.Authentication.Disabled)
-        {
-            return ValidateOptionsResult.Fail(
-                "Caller authentication is required, and no trusted CDS clients are configured (Cds:Clients). " +
-                "For a local trial, run in the Development environment with Cds__Authentication__Disabled=true.");
-        }
-
-        return ValidateOptionsResult.Success;
-    }
-}

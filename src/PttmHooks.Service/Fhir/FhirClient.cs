@@ -178,7 +178,7 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
     private static string Shorten(string text) => text.Length <= 200 ? text : text[..200] + "…";
 
     /// <summary>A read-only view of a stream that throws once more than a limit has been read.</summary>
-    private sealed class LimitedStream(Stream inner, long limit) : Stream
+    internal sealed class LimitedStream(Stream inner, long limit) : Stream
     {
         private long _read;
 

@@ -8,8 +8,8 @@ using PttmHooks.Service.Gathering;
 namespace PttmHooks.Service.Fhir;
 
 /// <summary>
-/// The one HTTP path to FHIR servers: the typed <see cref="FhirClient"/> with a resilience pipeline
-/// per FHIR base (so one failing EHR's circuit never opens another's). Outermost first: retry
+/// The one HTTP path to FHIR servers (and, through <see cref="AddOutboundResilience"/>, to CDS
+/// clients' key sets): the typed <see cref="FhirClient"/> with a resilience pipeline per FHIR base (so one failing EHR's circuit never opens another's). Outermost first: retry
 /// (idempotent GETs only; timeouts, connection failures, 408, 429 honouring <c>Retry-After</c>
 /// when it fits the call's budget, 500, 502, 503, 504; exponential backoff with jitter), circuit
 /// breaker, per-attempt timeout. The hook call's budget is the caller's cancellation token above it all.
@@ -23,7 +23,20 @@ public static class FhirHttp
         services.AddSingleton<IValidateOptions<FhirFallbackOptions>, FhirFallbackOptionsValidator>();
         services.AddSingleton<FhirServerPolicy>();
 
-        services.AddHttpClient<FhirClient>(http =>
+        services.AddHttpClient<FhirClient>().AddOutboundResilience("fhir");
+        services.AddSingleton<IFhirFetcher, HttpFhirFetcher>();
+        return services;
+    }
+
+    /// <summary>
+    /// The one outbound HTTP path (FHIR servers, client key sets): no redirects, no request
+    /// logging, bounded connections, and the resilience pipeline per server.
+    /// </summary>
+    /// <param name="builder">The typed client's builder.</param>
+    /// <param name="pipeline">The pipeline's name (a metric and log dimension).</param>
+    internal static IHttpClientBuilder AddOutboundResilience(this IHttpClientBuilder builder, string pipeline)
+    {
+        builder.ConfigureHttpClient(http =>
             {
                 // The budget and the pipeline's timeouts bound every call; HttpClient's own 100 s
                 // default would only hide a bug in them.
@@ -32,7 +45,8 @@ public static class FhirHttp
             })
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
-                // A redirect could carry the Authorization header to another host; FHIR bases do not redirect.
+                // A redirect could carry the Authorization header to another host; FHIR bases and
+                // key sets do not redirect.
                 AllowAutoRedirect = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -40,12 +54,10 @@ public static class FhirHttp
             })
             // The default handlers log every request URI, and a FHIR search URI names the patient.
             .RemoveAllLoggers()
-            .AddResilienceHandler("fhir", ConfigurePipeline)
+            .AddResilienceHandler(pipeline, ConfigurePipeline)
             .SelectPipelineBy(static _ => static request =>
                 request.Options.TryGetValue(FhirClient.BaseKey, out var fhirBase) ? fhirBase : request.RequestUri?.GetLeftPart(UriPartial.Authority) ?? string.Empty);
-
-        services.AddSingleton<IFhirFetcher, HttpFhirFetcher>();
-        return services;
+        return builder;
     }
 
     private static void ConfigurePipeline(ResiliencePipelineBuilder<HttpResponseMessage> pipeline, ResilienceHandlerContext context)

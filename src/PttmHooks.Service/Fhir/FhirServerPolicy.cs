@@ -1,12 +1,14 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 using PttmHooks.Service.CdsHooks;
+using PttmHooks.Service.Security;
 using static Hl7.Fhir.Model.OperationOutcome;
 
 namespace PttmHooks.Service.Fhir;
 
 /// <summary>
-/// Which FHIR servers a hook request may name, and which of them may be queried without a token.
+/// Which FHIR servers a hook request may name (the signing client's own, <c>Cds:Clients:&lt;name&gt;:FhirServers</c>;
+/// for an unauthenticated Development call, <c>Cds:FhirServers</c>), and which may be queried without a token.
 /// Checked before anything else is done with the request, so that a <c>fhirServer</c> this
 /// deployment does not trust gets a 400 and no request ever leaves for it (no SSRF through
 /// <c>fhirServer</c>, no token sent to an unknown host).
@@ -18,7 +20,7 @@ namespace PttmHooks.Service.Fhir;
 /// </remarks>
 public sealed class FhirServerPolicy
 {
-    private readonly HashSet<string> _allowed;
+    private readonly HashSet<string> _unauthenticated;
     private readonly HashSet<string> _open;
     private readonly bool _development;
 
@@ -28,16 +30,17 @@ public sealed class FhirServerPolicy
         ArgumentNullException.ThrowIfNull(cds);
         ArgumentNullException.ThrowIfNull(fallback);
         ArgumentNullException.ThrowIfNull(environment);
-        _allowed = new HashSet<string>(cds.Value.FhirServers.Select(Normalise), StringComparer.Ordinal);
+        _unauthenticated = new HashSet<string>(cds.Value.FhirServers.Select(Normalise), StringComparer.Ordinal);
         _open = new HashSet<string>(fallback.Value.OpenServers.Select(Normalise), StringComparer.Ordinal);
         _development = environment.IsDevelopment();
     }
 
-    /// <summary>The FHIR bases on the allowlist, normalised.</summary>
-    public IReadOnlyCollection<string> Allowed => _allowed;
-
-    /// <summary>Why <paramref name="fhirServer"/> may not be used, or null when it may.</summary>
-    public RequestIssue? Check(Uri fhirServer)
+    /// <summary>
+    /// Why <paramref name="fhirServer"/> may not be used by <paramref name="client"/> (null for an
+    /// unauthenticated Development call), or null when it may: it must be one of that client's FHIR
+    /// bases, compared after normalising case, default port and trailing slash.
+    /// </summary>
+    public RequestIssue? Check(Uri fhirServer, CdsClient? client)
     {
         ArgumentNullException.ThrowIfNull(fhirServer);
         if (SchemeProblem(fhirServer, _development) is { } problem)
@@ -45,13 +48,14 @@ public sealed class FhirServerPolicy
             return new RequestIssue("fhirServer", $"fhirServer {problem}; no request was sent to it.", IssueType.Security);
         }
 
-        if (!_allowed.Contains(Normalise(fhirServer.AbsoluteUri)))
+        var (allowed, setting) = client is null
+            ? ((IReadOnlySet<string>)_unauthenticated, "Cds:FhirServers, the list for unauthenticated calls")
+            : (client.FhirServers, $"Cds:Clients:{client.Name}:FhirServers, the list of the client that signed this call");
+        if (!allowed.Contains(Normalise(fhirServer.AbsoluteUri)))
         {
             return new RequestIssue(
                 "fhirServer",
-                _allowed.Count == 0
-                    ? "fhirServer is not on this deployment's list of FHIR servers, which is empty (configure Cds:FhirServers); no request was sent to it."
-                    : "fhirServer is not on this deployment's list of FHIR servers (Cds:FhirServers); no request was sent to it.",
+                $"fhirServer is not one of the FHIR servers this caller may name ({setting}{(allowed.Count == 0 ? ", is empty" : string.Empty)}); no request was sent to it.",
                 IssueType.Security);
         }
 
@@ -133,12 +137,12 @@ internal sealed class FhirFallbackOptionsValidator(IHostEnvironment environment,
             }
         }
 
-        var allowed = servers.Select(FhirServerPolicy.Normalise).ToHashSet(StringComparer.Ordinal);
+        var allowed = servers.Concat(cds.Value.Clients.Values.SelectMany(c => c.FhirServers)).Select(FhirServerPolicy.Normalise).ToHashSet(StringComparer.Ordinal);
         for (var i = 0; i < options.OpenServers.Count; i++)
         {
             if (!allowed.Contains(FhirServerPolicy.Normalise(options.OpenServers[i])))
             {
-                failures.Add($"Cds:Fallback:OpenServers:{i} ({options.OpenServers[i]}) is not in Cds:FhirServers; an open server must also be allowed.");
+                failures.Add($"Cds:Fallback:OpenServers:{i} ({options.OpenServers[i]}) is not a FHIR server of any client (Cds:Clients:<name>:FhirServers) or in Cds:FhirServers; an open server must also be allowed.");
             }
         }
 

@@ -8,6 +8,7 @@ using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Fhir;
 using PttmHooks.Service.Gathering;
 using PttmHooks.Service.Screening;
+using PttmHooks.Service.Security;
 using PttmHooks.Service.Telemetry;
 using static Hl7.Fhir.Model.OperationOutcome;
 
@@ -39,6 +40,7 @@ public static class HostingExtensions
             return new CardComposer(sp.GetRequiredService<IOptions<CardOptions>>().Value, rule.DefaultOrder);
         });
         services.AddFhirFallback();
+        services.AddCdsAuthentication();
         services.AddSingleton<RecordGatherer>();
         services.AddSingleton<ICdsService, PttmScreeningService>();
         services.AddSingleton<CdsCatalog>();
@@ -77,13 +79,46 @@ public static class HostingExtensions
             var code = context.Response.StatusCode;
             var message = code switch
             {
+                // The reason a token was refused is logged, never told: it would guide a forger.
+                StatusCodes.Status401Unauthorized => "This endpoint requires a CDS client JWT from a trusted EHR (Authorization: Bearer <JWT>, CDS Hooks 2.0 \"Trusting CDS Clients\"); the token was missing or not accepted.",
                 StatusCodes.Status404NotFound => $"Nothing is served at {context.Request.Path}; the CDS services are listed at GET /cds-services.",
                 StatusCodes.Status405MethodNotAllowed => $"{context.Request.Method} is not allowed on {context.Request.Path}.",
                 _ => $"The request failed with HTTP {code}.",
             };
-            await OperationOutcomeResult.Error(code, message, code == StatusCodes.Status404NotFound ? IssueType.NotFound : IssueType.NotSupported)
+            var type = code switch
+            {
+                StatusCodes.Status401Unauthorized => IssueType.Login,
+                StatusCodes.Status404NotFound => IssueType.NotFound,
+                _ => IssueType.NotSupported,
+            };
+            await OperationOutcomeResult.Error(code, message, type)
                 .ExecuteAsync(context).ConfigureAwait(false);
         });
+        return app;
+    }
+
+    /// <summary>
+    /// CORS for browser-based clients, then CDS client authentication: the CDS endpoints require
+    /// the <see cref="CdsAuthentication.Scheme"/> policy; documents and health endpoints do not.
+    /// </summary>
+    public static WebApplication UseCdsClientAuthentication(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>
+    /// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (every client's keys at
+    /// hand, the replay cache reachable): no authentication, no detail in the body.
+    /// </summary>
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapHealthChecks("/health/live", new() { Predicate = _ => false });
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         return app;
     }
 
@@ -106,7 +141,7 @@ public static class HostingExtensions
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("PttmHooks.Service");
         var options = app.Services.GetRequiredService<IOptions<CdsOptions>>().Value;
         var catalog = app.Services.GetRequiredService<CdsCatalog>();
-        if (options.Authentication.Disabled)
+        if (!options.Authentication.Required)
         {
             Log.AuthenticationDisabled(logger, app.Environment.EnvironmentName);
         }

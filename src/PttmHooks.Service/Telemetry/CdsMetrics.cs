@@ -29,6 +29,12 @@ public static class CdsMetrics
     private static readonly Histogram<double> s_fhirQueryDuration = s_meter.CreateHistogram<double>(
         "pttm.fhir.query.duration", unit: "s", description: "Time to fetch one prefetch key from the EHR's FHIR server (all its pages and retries), by key and outcome.");
 
+    private static readonly Counter<long> s_rejections = s_meter.CreateCounter<long>(
+        "pttm.auth.rejections", unit: "{call}", description: "Calls refused with 401, by reason (missing, expired, audience, replayed, …).");
+
+    private static readonly Counter<long> s_jwksFetches = s_meter.CreateCounter<long>(
+        "pttm.auth.jwks.fetches", unit: "{fetch}", description: "Fetches of a CDS client's JWK Set, by client and outcome.");
+
     /// <summary>Records one answered hook call.</summary>
     public static void RecordHook(string service, int status, TimeSpan elapsed) =>
         s_hookDuration.Record(elapsed.TotalSeconds, new("cds.service", service), new("http.response.status_code", status));
@@ -55,4 +61,12 @@ public static class CdsMetrics
     /// <summary>Records one (first-seen) feedback entry.</summary>
     public static void RecordFeedback(string service, string outcome, bool issued) =>
         s_feedback.Add(1, new("cds.service", service), new("cds.feedback.outcome", outcome), new("cds.card.issued", issued));
+
+    /// <summary>Records a call refused for want of a valid client token.</summary>
+    public static void RecordRejection(string reason) =>
+        s_rejections.Add(1, new KeyValuePair<string, object?>("pttm.auth.reason", reason));
+
+    /// <summary>Records one fetch of a client's key set: <paramref name="outcome"/> is <c>success</c> or <c>failure</c>.</summary>
+    public static void RecordJwksFetch(string client, string outcome) =>
+        s_jwksFetches.Add(1, new("pttm.cds_client", client), new("pttm.outcome", outcome));
 }

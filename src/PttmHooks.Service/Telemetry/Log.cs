@@ -8,7 +8,7 @@ namespace PttmHooks.Service.Telemetry;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
-        Message = "Caller authentication is DISABLED (Cds:Authentication:Disabled=true, environment {Environment}). Any caller can post hooks. Use this for local trials only.")]
+        Message = "Caller authentication is NOT REQUIRED (Cds:Authentication:Required=false, environment {Environment}). Any caller can post hooks without a token; tokens that are sent are still checked. Use this for local trials only.")]
     public static partial void AuthenticationDisabled(ILogger logger, string environment);
 
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information,
@@ -42,6 +42,26 @@ internal static partial class Log
     [LoggerMessage(EventId = 2203, Level = LogLevel.Warning,
         Message = "FHIR fallback query for key {Key}: the next link after page {Page} leaves the FHIR base; not followed")]
     public static partial void FallbackForeignNextLink(ILogger logger, string key, int page);
+
+    [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
+        Message = "CDS client call to {Path} refused (401): {Reason} (client {Client})")]
+    public static partial void TokenRejected(ILogger logger, string reason, string client, string path);
+
+    [LoggerMessage(EventId = 2302, Level = LogLevel.Warning,
+        Message = "Unauthenticated {Method} {Path} answered: caller authentication is not required (Cds:Authentication:Required=false, local trials only)")]
+    public static partial void UnauthenticatedCall(ILogger logger, string method, string path);
+
+    [LoggerMessage(EventId = 2303, Level = LogLevel.Information,
+        Message = "Key set of CDS client {Client} fetched: {Count} key(s) ({Why})")]
+    public static partial void KeysFetched(ILogger logger, string client, int count, string why);
+
+    [LoggerMessage(EventId = 2304, Level = LogLevel.Warning,
+        Message = "Key set of CDS client {Client} could not be fetched: {Failure}; keeping the previous set: {KeptPrevious}")]
+    public static partial void KeysUnavailable(ILogger logger, string client, string failure, bool keptPrevious);
+
+    [LoggerMessage(EventId = 2305, Level = LogLevel.Error,
+        Message = "The jti replay cache (Redis) cannot be reached ({Error}): client calls are refused until it can")]
+    public static partial void ReplayCacheUnavailable(ILogger logger, string error);
 
     [LoggerMessage(EventId = 3001, Level = LogLevel.Information,
         Message = "Feedback for {Service}: card {CardUuid} {Outcome} (issued by this service: {Issued}; accepted suggestions {AcceptedCount}; override reason {OverrideReason})")]

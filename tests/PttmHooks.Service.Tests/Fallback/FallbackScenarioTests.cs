@@ -270,7 +270,7 @@ public sealed class FallbackScenarioTests
 
         var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.BadRequest));
         Assert.Equal("fhirServer", issue.Expression);
-        Assert.Contains("not on this deployment's list", issue.Diagnostics, StringComparison.Ordinal);
+        Assert.Contains("is not one of the FHIR servers this caller may name (Cds:FhirServers", issue.Diagnostics, StringComparison.Ordinal);
         Assert.Empty(untrusted.LogEntries);
         Assert.Empty(rig.Requests);
     }

@@ -53,7 +53,7 @@ public sealed class FallbackSettingsTests
         var message = StartFailure(new() { ["Cds:Fallback:OpenServers:0"] = "https://sandbox.example.org/fhir" });
 
         Assert.Contains("Cds:Fallback:OpenServers:0", message, StringComparison.Ordinal);
-        Assert.Contains("not in Cds:FhirServers", message, StringComparison.Ordinal);
+        Assert.Contains("is not a FHIR server of any client", message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,15 +6,15 @@ namespace PttmHooks.Service.Tests.Hosting;
 public sealed class StartupTests
 {
     [Fact]
-    public void Production_with_authentication_disabled_fails_to_start_naming_Development()
+    public void Production_with_authentication_not_required_fails_to_start_naming_Development()
     {
-        using var app = new ServiceApp(new Dictionary<string, string?> { ["Cds:Authentication:Disabled"] = "true" }, environment: "Production");
+        using var app = new ServiceApp(new Dictionary<string, string?> { ["Cds:Authentication:Required"] = "false" }, environment: "Production");
 
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
 
         var messages = Messages(error);
         Assert.Contains("Development", messages, StringComparison.Ordinal);
-        Assert.Contains("Cds:Authentication:Disabled", messages, StringComparison.Ordinal);
+        Assert.Contains("Cds:Authentication:Required=false", messages, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -39,14 +39,14 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public void Development_with_authentication_explicitly_enabled_fails_to_start_naming_Cds_Clients()
+    public async Task Development_with_authentication_required_refuses_an_unauthenticated_call()
     {
-        // No trusted clients can be configured yet, so authentication on means no caller could pass.
-        using var app = new ServiceApp(new Dictionary<string, string?> { ["Cds:Authentication:Disabled"] = "false" });
+        using var app = new ServiceApp(new Dictionary<string, string?> { ["Cds:Authentication:Required"] = "true", ["Cds:FhirServers:0"] = null });
+        using var client = app.CreateClient();
 
-        var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
+        using var response = await client.GetAsync(new Uri("/cds-services", UriKind.Relative), TestContext.Current.CancellationToken);
 
-        Assert.Contains("Cds:Clients", Messages(error), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     internal static string Messages(Exception error)
