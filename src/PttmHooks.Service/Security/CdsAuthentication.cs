@@ -48,7 +48,11 @@ public static class CdsAuthentication
             ? new MemoryReplayCache(sp.GetRequiredService<TimeProvider>())
             : ActivatorUtilities.CreateInstance<RedisReplayCache>(sp));
 
-        services.AddAuthentication(Scheme).AddJwtBearer(Scheme, _ => { });
+        // No default scheme (ASP.NET Core would make the only scheme the default): only the CDS
+        // endpoints, whose policy names the scheme, read a token; one sent to /docs or /health is
+        // never processed, so it fetches no key and spends no jti there.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthentication().AddJwtBearer(Scheme, _ => { });
         services.AddOptions<JwtBearerOptions>(Scheme)
             .Configure<IServiceProvider>((jwt, sp) => Configure(jwt, sp));
         services.AddAuthorizationBuilder()

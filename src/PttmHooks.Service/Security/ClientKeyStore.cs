@@ -83,8 +83,10 @@ public enum KeyLookup
 /// <summary>
 /// Every client's public keys: inline sets as configured; JWKS URLs fetched on first need (and
 /// warmed at start-up), kept for <see cref="CdsAuthenticationOptions.JwksCacheDuration"/>, the
-/// previous set kept when a refresh fails, and refetched at most once per
+/// previous set kept when a refresh fails (and that refresh tried again only after
+/// <see cref="CdsAuthenticationOptions.JwksRefetchInterval"/>), and refetched at most once per
 /// <see cref="CdsAuthenticationOptions.JwksRefetchInterval"/> when a token names an unknown <c>kid</c>.
+/// Calls that wait while a fetch is under way take its answer rather than fetch again.
 /// </summary>
 public sealed class ClientKeyStore
 {
@@ -149,7 +151,7 @@ public sealed class ClientKeyStore
         }
 
         var now = _time.GetUtcNow();
-        if (entry.Keys is null || now - entry.FetchedAt >= _options.JwksCacheDuration)
+        if (RefreshDue(entry, now))
         {
             await RefreshAsync(client, url, entry, unknownKid: false, cancellationToken).ConfigureAwait(false);
         }
@@ -159,7 +161,7 @@ public sealed class ClientKeyStore
             return KeyLookup.Found;
         }
 
-        if (entry.Keys is not null && now - entry.LastKidRefetch >= _options.JwksRefetchInterval)
+        if (KidRefetchDue(entry, now))
         {
             await RefreshAsync(client, url, entry, unknownKid: true, cancellationToken).ConfigureAwait(false);
         }
@@ -175,15 +177,28 @@ public sealed class ClientKeyStore
             .Select(c => RefreshAsync(c, c.JwksUrl!, _entries[c.Name], unknownKid: false, cancellationToken))).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// A fetch is due when the set was never had, or when it is older than the cache duration and
+    /// no refresh of it has failed within the refetch interval (a failing key set is not asked
+    /// again on every call, each one waiting for its retries).
+    /// </summary>
+    private bool RefreshDue(Entry entry, DateTimeOffset now) =>
+        entry.Keys is null
+        || (now - entry.FetchedAt >= _options.JwksCacheDuration && now - entry.LastFailure >= _options.JwksRefetchInterval);
+
+    private bool KidRefetchDue(Entry entry, DateTimeOffset now) =>
+        entry.Keys is not null && now - entry.LastKidRefetch >= _options.JwksRefetchInterval;
+
     private async Task RefreshAsync(CdsClient client, Uri url, Entry entry, bool unknownKid, CancellationToken cancellationToken)
     {
         var calledAt = _time.GetUtcNow();
+        var seen = entry.Completed;
         await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            // Another call refreshed while this one waited: its answer is this one's.
-            if (unknownKid ? entry.LastKidRefetch >= calledAt - _options.JwksRefetchInterval && entry.LastKidRefetch != default
-                           : entry.Keys is not null && entry.FetchedAt >= calledAt - _options.JwksCacheDuration && entry.FetchedAt != default)
+            // Another call fetched while this one waited (or since it looked): its answer, success
+            // or failure, is this one's.
+            if (entry.Completed != seen || !(unknownKid ? KidRefetchDue(entry, calledAt) : RefreshDue(entry, calledAt)))
             {
                 return;
             }
@@ -206,8 +221,10 @@ public sealed class ClientKeyStore
                 result = ([], $"no answer within {_options.JwksTimeout.TotalSeconds:0.#} s");
             }
 
+            entry.Completed++;
             if (result.Failure is { } failure)
             {
+                entry.LastFailure = _time.GetUtcNow();
                 Log.KeysUnavailable(_logger, client.Name, failure, entry.Keys is not null);
                 CdsMetrics.RecordJwksFetch(client.Name, "failure");
                 return;
@@ -233,6 +250,12 @@ public sealed class ClientKeyStore
         public DateTimeOffset FetchedAt { get; set; }
 
         public DateTimeOffset LastKidRefetch { get; set; }
+
+        /// <summary>When a fetch last failed.</summary>
+        public DateTimeOffset LastFailure { get; set; }
+
+        /// <summary>Fetches finished, successful or not (changed under <see cref="Gate"/> only).</summary>
+        public int Completed { get; set; }
 
         public bool Has(string kid) => Keys?.Any(k => string.Equals(k.Kid, kid, StringComparison.Ordinal)) == true;
 

@@ -112,31 +112,59 @@ public sealed class MemoryReplayCache(TimeProvider time) : IReplayCache
 public sealed class RedisReplayCache : IReplayCache, IAsyncDisposable
 {
     private const string Prefix = "pttm:jti:";
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection;
+    private readonly ConfigurationOptions _configuration;
     private readonly TimeProvider _time;
     private readonly ILogger<RedisReplayCache> _logger;
+    private readonly Lock _connecting = new();
+    private Task<ConnectionMultiplexer>? _connection;
 
     /// <summary>Creates the cache; the connection opens on first use and reconnects by itself.</summary>
     public RedisReplayCache(IOptions<CdsOptions> options, TimeProvider time, ILogger<RedisReplayCache> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var configuration = ConfigurationOptions.Parse(options.Value.ReplayCache.Redis!);
-        configuration.AbortOnConnectFail = false;
-        // A call must fail fast, not queue, while Redis is unreachable: fail closed within a second.
-        configuration.BacklogPolicy = BacklogPolicy.FailFast;
-        if (!options.Value.ReplayCache.Redis!.Contains("connectTimeout", StringComparison.OrdinalIgnoreCase))
+        var text = options.Value.ReplayCache.Redis!;
+        _configuration = ConfigurationOptions.Parse(text);
+        _configuration.AbortOnConnectFail = false;
+        // A call must fail fast, not queue, while Redis is unreachable: fail closed within about a second.
+        _configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        if (!Sets(text, "connectTimeout"))
         {
-            configuration.ConnectTimeout = 2000;
+            _configuration.ConnectTimeout = 1000;
         }
 
-        if (!options.Value.ReplayCache.Redis!.Contains("asyncTimeout", StringComparison.OrdinalIgnoreCase))
+        if (!Sets(text, "asyncTimeout"))
         {
-            configuration.AsyncTimeout = 1000;
+            _configuration.AsyncTimeout = 1000;
         }
 
-        _connection = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(configuration));
+        // The first connection is made on the first call. With the default of 3 connect retries,
+        // a Redis that refuses connections holds that call (and the readiness check) 4-8 s before
+        // it is refused; one attempt fails it at once. Reconnection afterwards is not affected.
+        if (!Sets(text, "connectRetry"))
+        {
+            _configuration.ConnectRetry = 1;
+        }
+
         _time = time;
         _logger = logger;
+    }
+
+    /// <summary>True when the connection string gives <paramref name="option"/> itself (<c>option=value</c>).</summary>
+    private static bool Sets(string connectionString, string option) =>
+        connectionString.Split(',').Any(part => part.Trim().StartsWith(option + "=", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The shared connection; a connection attempt that failed outright is started again by the next call.</summary>
+    private Task<ConnectionMultiplexer> ConnectionAsync()
+    {
+        lock (_connecting)
+        {
+            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
+            {
+                _connection = ConnectionMultiplexer.ConnectAsync(_configuration);
+            }
+
+            return _connection;
+        }
     }
 
     /// <inheritdoc />
@@ -150,7 +178,7 @@ public sealed class RedisReplayCache : IReplayCache, IAsyncDisposable
 
         try
         {
-            var redis = await _connection.Value.ConfigureAwait(false);
+            var redis = await ConnectionAsync().ConfigureAwait(false);
             var set = await redis.GetDatabase().StringSetAsync(Prefix + ReplayKeys.Of(issuer, jti), "1", ttl, When.NotExists).ConfigureAwait(false);
             return set ? ReplayVerdict.Fresh : ReplayVerdict.Replayed;
         }
@@ -166,7 +194,7 @@ public sealed class RedisReplayCache : IReplayCache, IAsyncDisposable
     {
         try
         {
-            var redis = await _connection.Value.ConfigureAwait(false);
+            var redis = await ConnectionAsync().ConfigureAwait(false);
             await redis.GetDatabase().PingAsync().ConfigureAwait(false);
             return true;
         }
@@ -179,10 +207,9 @@ public sealed class RedisReplayCache : IReplayCache, IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_connection.IsValueCreated)
+        if (_connection is { IsCompletedSuccessfully: true } connection)
         {
-            var redis = await _connection.Value.ConfigureAwait(false);
-            await redis.DisposeAsync().ConfigureAwait(false);
+            await (await connection.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
         }
     }
 }

@@ -27,12 +27,12 @@ public sealed class CdsAuthenticationOptions
     [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00")]
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>How long a fetched JWK Set is used before it is fetched again (on the next call that needs it; the old set stays in use if that fetch fails).</summary>
+    /// <summary>How long a fetched JWK Set is used before it is fetched again (on the next call that needs it; the old set stays in use if that fetch fails, and the fetch is tried again after <see cref="JwksRefetchInterval"/>).</summary>
     /// <value>1 hour.</value>
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")]
     public TimeSpan JwksCacheDuration { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>At most one extra JWKS fetch per client in this interval, when a token names a <c>kid</c> the cached set lacks (key rotation).</summary>
+    /// <summary>At most one extra JWKS fetch per client in this interval, when a token names a <c>kid</c> the cached set lacks (key rotation); also the wait before a failed refresh of a held set is tried again.</summary>
     /// <value>1 minute.</value>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan JwksRefetchInterval { get; set; } = TimeSpan.FromMinutes(1);

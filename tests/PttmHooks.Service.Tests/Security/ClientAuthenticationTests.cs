@@ -142,6 +142,26 @@ public sealed class ClientAuthenticationTests
     }
 
     [Fact]
+    public async Task Documents_and_health_need_no_token_and_never_read_one()
+    {
+        using var rig = new TokenRig();
+        var token = rig.TokenA("/cds-services");
+
+        using var docs = await rig.SendAsync(token, HttpMethod.Get, "/docs/pttm-criteria.md");
+        using var live = await rig.SendAsync(token, HttpMethod.Get, "/health/live");
+        using var anonymousDocs = await rig.SendAsync(null, HttpMethod.Get, "/docs/pttm-criteria.md");
+        using var discovery = await rig.SendAsync(token, HttpMethod.Get, "/cds-services");
+
+        Assert.Equal(HttpStatusCode.OK, docs.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, anonymousDocs.StatusCode);
+        // The token (whose aud is /cds-services) was not even read at /docs and /health: no refusal
+        // was logged there, and it is still good for the endpoint it was made for.
+        Assert.DoesNotContain(rig.App.Logs.GetSnapshot(), r => r.Id.Id == 2301);
+        Assert.Equal(HttpStatusCode.OK, discovery.StatusCode);
+    }
+
+    [Fact]
     public async Task A_token_within_the_clock_skew_is_accepted()
     {
         using var rig = new TokenRig();
