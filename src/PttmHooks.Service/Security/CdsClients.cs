@@ -57,7 +57,7 @@ public sealed class CdsClients
         name,
         NormaliseIssuer(settings.Issuer!),
         string.IsNullOrWhiteSpace(settings.JwksUrl) ? null : new Uri(settings.JwksUrl),
-        string.IsNullOrWhiteSpace(settings.Jwks) ? [] : ClientKeys.ParseInline(settings.Jwks).Keys,
+        string.IsNullOrWhiteSpace(settings.Jwks) ? [] : ClientKeys.Parse(settings.Jwks).Keys,
         string.IsNullOrWhiteSpace(settings.Audience) ? null : settings.Audience.Trim(),
         settings.Tenants.ToFrozenSet(StringComparer.Ordinal),
         settings.FhirServers.Select(FhirServerPolicy.Normalise).ToFrozenSet(StringComparer.Ordinal));
@@ -68,9 +68,6 @@ public static class ClientKeys
 {
     /// <summary>The kid of the development key in <c>samples/keys</c> (published, so trusted in Development only).</summary>
     public const string DevelopmentKid = "pttm-hooks-local-dev-1";
-
-    /// <summary>Reads a JWK Set configured inline (<c>Cds:Clients:&lt;name&gt;:Jwks</c>).</summary>
-    public static (IReadOnlyList<JsonWebKey> Keys, string? Problem) ParseInline(string json) => Parse(json);
 
     /// <summary>
     /// Reads a JWK Set document. A set that holds a private or symmetric key, or no usable key, is

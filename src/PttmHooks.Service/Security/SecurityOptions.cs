@@ -179,13 +179,17 @@ internal sealed class CdsOptionsValidator(IHostEnvironment environment) : IValid
                 yield return $"{at}:JwksUrl ({settings.JwksUrl}) {problem.Replace("a FHIR server", "a key set", StringComparison.Ordinal)}.";
             }
         }
-        else if (ClientKeys.ParseInline(settings.Jwks!) is { Problem: { } keyProblem })
+        else
         {
-            yield return $"{at}:Jwks {keyProblem}.";
-        }
-        else if (!development && ClientKeys.ParseInline(settings.Jwks!).Keys.Any(k => k.Kid == ClientKeys.DevelopmentKid))
-        {
-            yield return $"{at}:Jwks holds the development key '{ClientKeys.DevelopmentKid}' of samples/keys, whose private half is published: it may be trusted in Development only.";
+            var (keys, keyProblem) = ClientKeys.Parse(settings.Jwks!);
+            if (keyProblem is not null)
+            {
+                yield return $"{at}:Jwks {keyProblem}.";
+            }
+            else if (!development && keys.Any(k => k.Kid == ClientKeys.DevelopmentKid))
+            {
+                yield return $"{at}:Jwks holds the development key '{ClientKeys.DevelopmentKid}' of samples/keys, whose private half is published: it may be trusted in Development only.";
+            }
         }
 
         for (var i = 0; i < settings.FhirServers.Count; i++)
