@@ -1,14 +1,18 @@
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Hosting;
+using PttmHooks.Service.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPttmHooks();
+builder.AddPttmTelemetry();
 
 var app = builder.Build();
 app.UseOperationOutcomeErrors();
+app.UsePttmTelemetry();
 app.UseCdsClientAuthentication();
 app.MapCdsHooks();
 app.MapHealth();
+app.MapPttmTelemetry();
 app.MapDocuments();
 app.LogStartup();
 app.Run();

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using System.Globalization;
 using System.Text;
 using Hl7.Fhir.Model;
@@ -35,6 +36,9 @@ public sealed class CardComposer
         ("goals-of-care", "Patient's goals of care"),
         ("other-diagnosis", "Other diagnosis confirmed"),
     ];
+
+    /// <summary>The codes of the override reasons every card offers.</summary>
+    public static IReadOnlySet<string> OverrideReasonCodes { get; } = s_overrideReasons.Select(r => r.Code).ToFrozenSet(StringComparer.Ordinal);
 
     private readonly CardOptions _options;
     private readonly CardIds _ids;

@@ -19,6 +19,7 @@ public static class CdsHooksApi
         hooks.MapGet("", GetDiscovery)
             .Produces<DiscoveryDocument>(contentType: "application/json");
         hooks.MapPost("/{id}", InvokeService)
+            .WithMetadata(HookCallEndpoint.Marker)
             .Produces<CdsResponse>(contentType: "application/json")
             .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, OperationOutcomeResult.FhirJson)
@@ -33,6 +34,10 @@ public static class CdsHooksApi
     internal static IResult GetDiscovery(CdsCatalog catalog) =>
         Results.Json(catalog.Document, CdsJson.Wire, "application/json");
 
+    /// <remarks>
+    /// Its metrics, span attributes and the call's log event are written by
+    /// <see cref="HookCallTelemetry"/> from what this handler notes in the <see cref="HookCall"/> feature.
+    /// </remarks>
     internal static async Task<IResult> InvokeService(
         string id,
         HttpContext http,
@@ -42,30 +47,29 @@ public static class CdsHooksApi
         ILoggerFactory loggers,
         CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
         var logger = loggers.CreateLogger(typeof(CdsHooksApi));
-        var result = await Answer(id, http, catalog, fhirServers, options.Value, cancellationToken).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(started);
+        var call = http.Features.Get<HookCall>() ?? new HookCall();
+        var result = await Answer(id, http, catalog, fhirServers, options.Value, call, cancellationToken).ConfigureAwait(false);
         switch (result)
         {
             case (var cards, null):
-                Log.HookAnswered(logger, "patient-view", id, StatusCodes.Status200OK, cards!.Cards.Count, elapsed.TotalMilliseconds);
-                CdsMetrics.RecordHook(id, StatusCodes.Status200OK, elapsed);
+                call.Cards = cards!.Cards.Count;
                 return Results.Json(cards, CdsJson.Wire, "application/json");
             case (_, { } error):
                 Log.HookRejected(logger, error.StatusCode, error.Issues.Count, (error.Issues.Count > 0 ? error.Issues[0].Expression : null));
-                CdsMetrics.RecordHook(catalog.TryGet(id, out _, out _) ? id : "unknown", error.StatusCode, elapsed);
                 return error;
         }
     }
 
     private static async Task<(CdsResponse? Cards, OperationOutcomeResult? Error)> Answer(
-        string id, HttpContext http, CdsCatalog catalog, FhirServerPolicy fhirServers, CdsOptions options, CancellationToken cancellationToken)
+        string id, HttpContext http, CdsCatalog catalog, FhirServerPolicy fhirServers, CdsOptions options, HookCall call, CancellationToken cancellationToken)
     {
         if (!catalog.TryGet(id, out var entry, out var service))
         {
             return (null, UnknownService(id));
         }
+
+        call.Hook = entry.Definition.Hook;
 
         var (document, bodyError) = await RequestBody.ReadJsonAsync(http.Request, options.MaxRequestBytes, cancellationToken).ConfigureAwait(false);
         if (bodyError is not null)
@@ -81,6 +85,9 @@ public static class CdsHooksApi
                 return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, issues));
             }
 
+            call.PatientId = request.Context.PatientId;
+            call.HookInstance = request.HookInstance.ToString("D");
+
             // Before anything may leave for it: an untrusted fhirServer is refused outright.
             if (request.FhirServer is { } server && fhirServers.Check(server, CdsAuthentication.ClientOf(http)) is { } serverIssue)
             {
@@ -95,6 +102,7 @@ public static class CdsHooksApi
 
             var invocation = new CdsInvocation(request, entry, prefetch, PublicBaseUrl(http.Request, options));
             var outcome = await service.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+            call.FhirQueries = outcome.FhirQueries;
             return outcome.Error is { } error ? (null, error) : (new CdsResponse(outcome.Cards!), null);
         }
     }

@@ -21,6 +21,12 @@ public interface ICdsService
     /// is stateless, so feedback for other ids is still accepted, and counted apart.
     /// </summary>
     bool CouldHaveIssued(string cardUuid);
+
+    /// <summary>
+    /// True when <paramref name="code"/> is one of the override reasons this service's cards offer;
+    /// feedback metrics count other codes as <c>other</c>, so a client cannot grow their tag values.
+    /// </summary>
+    bool OffersOverrideReason(string code) => false;
 }
 
 /// <summary>One hook call, checked, as a service receives it.</summary>
@@ -44,6 +50,9 @@ public sealed record CdsServiceResult
 
     /// <summary>The error to answer with; null for cards.</summary>
     public OperationOutcomeResult? Error { get; }
+
+    /// <summary>How many prefetch keys the service queried from <c>fhirServer</c> (telemetry: 0 when the FHIR fallback was not used).</summary>
+    public int FhirQueries { get; init; }
 
     /// <summary>A successful answer.</summary>
     public static CdsServiceResult WithCards(IReadOnlyList<Card> cards) => new(cards, null);

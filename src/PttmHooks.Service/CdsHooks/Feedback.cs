@@ -176,7 +176,8 @@ public sealed class FeedbackRecorder(ILogger<FeedbackRecorder> logger) : IDispos
             _seen.Set(key, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = s_remember });
             var issued = service.CouldHaveIssued(entry.Card);
             Log.Feedback(logger, service.Id, entry.Card, entry.Outcome, issued, entry.AcceptedSuggestions.Count, entry.OverrideReasonCode);
-            CdsMetrics.RecordFeedback(service.Id, entry.Outcome, issued);
+            var reason = entry.OverrideReasonCode is not { } code ? "none" : service.OffersOverrideReason(code) ? code : "other";
+            CdsMetrics.RecordFeedback(service.Id, entry.Outcome, issued, reason);
             recorded++;
         }
 

@@ -38,6 +38,44 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
 
     private static readonly MediaTypeWithQualityHeaderValue s_fhirJson = new("application/fhir+json");
 
+    /// <summary>
+    /// A request's URL as telemetry may show it (the HttpClient span's <c>url.full</c>): the FHIR
+    /// base, then only the resource type (<c>Observation</c>, <c>Patient/{id}</c>), and <c>?*</c>
+    /// for a query, which names the patient; a path that is not a type (a server's own paging link)
+    /// becomes <c>{path}</c>. Another request (a key set) shows its URL without the query.
+    /// </summary>
+    internal static string TelemetryUrl(HttpRequestMessage request, Uri url)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(url);
+        var authority = url.GetLeftPart(UriPartial.Authority);
+        var query = url.Query.Length > 0 ? "?*" : string.Empty;
+        if (!request.Options.TryGetValue(BaseKey, out var fhirBase) || !Uri.TryCreate(fhirBase, UriKind.Absolute, out var baseUri))
+        {
+            return url.GetLeftPart(UriPartial.Path) + query;
+        }
+
+        var basePath = baseUri.AbsolutePath.TrimEnd('/');
+        var path = url.AbsolutePath;
+        if (!path.StartsWith(basePath, StringComparison.OrdinalIgnoreCase))
+        {
+            return authority + "/{path}" + query;
+        }
+
+        var segments = path[basePath.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var rest = segments switch
+        {
+            [] => string.Empty,
+            [var type] when IsResourceType(type) => "/" + type,
+            [var type, ..] when IsResourceType(type) => "/" + type + "/{id}",
+            _ => "/{path}",
+        };
+        return authority + basePath + rest + query;
+    }
+
+    private static bool IsResourceType(string segment) =>
+        segment.Length is > 1 and <= 64 && char.IsAsciiLetterUpper(segment[0]) && segment.All(char.IsAsciiLetter);
+
     /// <summary>GETs <paramref name="url"/> from the FHIR server whose base is <paramref name="fhirBase"/>.</summary>
     /// <param name="url">The absolute URL (a search or read under <paramref name="fhirBase"/>, or a <c>next</c> link on it).</param>
     /// <param name="fhirBase">The normalised FHIR base, which selects the circuit breaker.</param>

@@ -1,9 +1,11 @@
+using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Timeout;
 using PttmHooks.Service.Gathering;
+using PttmHooks.Service.Telemetry;
 
 namespace PttmHooks.Service.Fhir;
 
@@ -73,6 +75,11 @@ public static class FhirHttp
             ShouldRetryAfterHeader = true,
             ShouldHandle = args => ValueTask.FromResult(options.MaxRetries > 0 && ShouldRetry(args.Outcome, args.Context, time)),
         });
+        // One pipeline per FHIR base or JWKS host (the instance): its circuit's state is a gauge.
+        var circuit = context.BuilderName + " " + context.InstanceName;
+        var server = ServerAddress(context.InstanceName);
+        CdsMetrics.SetCircuitState(circuit, server, CircuitState.Closed);
+        context.OnPipelineDisposed(() => CdsMetrics.ForgetCircuit(circuit));
         pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
         {
             FailureRatio = options.Circuit.FailureRatio,
@@ -80,9 +87,24 @@ public static class FhirHttp
             SamplingDuration = options.Circuit.SamplingDuration,
             BreakDuration = options.Circuit.BreakDuration,
             ShouldHandle = args => ValueTask.FromResult(IsTransient(args.Outcome)),
+            OnOpened = _ => Set(CircuitState.Open),
+            OnHalfOpened = _ => Set(CircuitState.HalfOpen),
+            OnClosed = _ => Set(CircuitState.Closed),
         });
         pipeline.AddTimeout(options.AttemptTimeout);
+
+        ValueTask Set(CircuitState state)
+        {
+            CdsMetrics.SetCircuitState(circuit, server, state);
+            return ValueTask.CompletedTask;
+        }
     }
+
+    /// <summary>The <c>host:port</c> of a pipeline's instance (a normalised FHIR base, or a key set's scheme and authority).</summary>
+    internal static string ServerAddress(string instance) =>
+        Uri.TryCreate(instance, UriKind.Absolute, out var url)
+            ? string.Create(CultureInfo.InvariantCulture, $"{url.Host}:{url.Port}")
+            : "unknown";
 
     /// <summary>A failure worth another attempt: a timeout, no connection, or a transient status.</summary>
     internal static bool IsTransient(Outcome<HttpResponseMessage> outcome) => outcome switch

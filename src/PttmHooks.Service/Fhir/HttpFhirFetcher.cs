@@ -68,8 +68,11 @@ public sealed class HttpFhirFetcher(
 
     private async Task<KeyResult> FetchOneAsync(Call call, FhirQuery query)
     {
+        // A child of the gather span: its HTTP requests (and their retries) are children of it.
+        using var span = CdsTracing.StartKey(query.Template.Key, "fhir");
         var started = time.GetTimestamp();
-        var (result, failure) = await FetchPagesAsync(call, query).ConfigureAwait(false);
+        var pages = new PageCount();
+        var (result, failure) = await FetchPagesAsync(call, query, pages).ConfigureAwait(false);
         var outcome = result.State switch
         {
             KeyState.Satisfied => "ok",
@@ -77,11 +80,12 @@ public sealed class HttpFhirFetcher(
             _ => failure ?? "failed",
         };
         CdsMetrics.RecordFhirQuery(query.Template.Key, outcome, time.GetElapsedTime(started));
+        CdsTracing.EndKey(span, outcome, pages.Value, result.Resources.Count, result.State == KeyState.Unsatisfied);
         return result;
     }
 
     /// <summary>One key's query, all its pages; the result, and the failure's code when it failed.</summary>
-    private async Task<(KeyResult Result, string? Failure)> FetchPagesAsync(Call call, FhirQuery query)
+    private async Task<(KeyResult Result, string? Failure)> FetchPagesAsync(Call call, FhirQuery query, PageCount pages)
     {
         var template = query.Template;
         var relative = QueryNarrowing.Narrow(template, query.RelativeUrl, call.Since, options.Value.PageSize);
@@ -92,6 +96,7 @@ public sealed class HttpFhirFetcher(
         {
             for (var page = 1; ; page++)
             {
+                pages.Value = page;
                 var response = await call.Client.GetAsync(url, call.FhirBase, call.Token, call.Deadline, call.Budget).ConfigureAwait(false);
                 if (response.Failure is { } failure)
                 {
@@ -191,6 +196,12 @@ public sealed class HttpFhirFetcher(
         }
 
         return null;
+    }
+
+    /// <summary>The pages a query asked for (the last one may have failed), for its span.</summary>
+    private sealed class PageCount
+    {
+        public int Value { get; set; }
     }
 
     /// <summary>What every query of one hook call shares.</summary>

@@ -1,5 +1,6 @@
 using Hl7.Fhir.Model;
 using PttmHooks.Service.CdsHooks;
+using PttmHooks.Service.Telemetry;
 
 namespace PttmHooks.Service.Gathering;
 
@@ -22,7 +23,8 @@ public interface IFhirFetcher
 /// <param name="Resources">Every resource, once (the same resource from two keys counts once).</param>
 /// <param name="Keys">The final state of every key.</param>
 /// <param name="Notes">What a clinician should know about the data.</param>
-public sealed record GatherResult(IReadOnlyList<Resource> Resources, IReadOnlyList<KeyResult> Keys, IReadOnlyList<string> Notes)
+/// <param name="FhirQueries">How many keys were queried from <c>fhirServer</c> (0: the FHIR fallback was not used).</param>
+public sealed record GatherResult(IReadOnlyList<Resource> Resources, IReadOnlyList<KeyResult> Keys, IReadOnlyList<string> Notes, int FhirQueries = 0)
 {
     /// <summary>The keys that stayed unsatisfied.</summary>
     public IEnumerable<KeyResult> Unsatisfied => Keys.Where(k => k.State == KeyState.Unsatisfied);
@@ -40,7 +42,9 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(prefetch);
         var keys = prefetch.Keys.ToList();
+        using var span = CdsTracing.StartGather(keys.Count);
         var missing = keys.Where(k => k.State == KeyState.Unsatisfied).ToList();
+        var queries = new List<FhirQuery>();
         if (missing.Count > 0)
         {
             if (request.FhirServer is null)
@@ -52,7 +56,6 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
             }
             else
             {
-                var queries = new List<FhirQuery>();
                 foreach (var key in missing)
                 {
                     var url = key.Template.Fill(request.Context);
@@ -66,14 +69,24 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
                     }
                 }
 
-                foreach (var fetched in await fetcher.FetchAsync(request, queries, cancellationToken).ConfigureAwait(false))
+                if (queries.Count > 0)
                 {
-                    var index = keys.FindIndex(k => k.Template.Key == fetched.Template.Key);
-                    keys[index] = fetched.State == KeyState.Unsatisfied
-                        ? fetched with { Reason = keys[index].Reason + "; " + fetched.Reason }
-                        : fetched;
+                    // Every key that is not queried has its span here; each query makes its own.
+                    TraceKeys(keys.Where(k => !queries.Any(q => q.Template.Key == k.Template.Key)));
+                    foreach (var fetched in await fetcher.FetchAsync(request, queries, cancellationToken).ConfigureAwait(false))
+                    {
+                        var index = keys.FindIndex(k => k.Template.Key == fetched.Template.Key);
+                        keys[index] = fetched.State == KeyState.Unsatisfied
+                            ? fetched with { Reason = keys[index].Reason + "; " + fetched.Reason }
+                            : fetched;
+                    }
                 }
             }
+        }
+
+        if (queries.Count == 0)
+        {
+            TraceKeys(keys);
         }
 
         var seen = new HashSet<(string, string)>();
@@ -90,6 +103,25 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
         }
 
         IReadOnlyList<string> notes = [.. prefetch.Notes, .. keys.SelectMany(k => k.Notes ?? [])];
-        return new GatherResult(resources, keys, notes);
+        span?.SetTag("pttm.fhir.queries", queries.Count);
+        span?.SetTag("pttm.unsatisfied", keys.Count(k => k.State == KeyState.Unsatisfied));
+        span?.SetTag("pttm.resources", resources.Count);
+        return new GatherResult(resources, keys, notes, queries.Count);
+    }
+
+    /// <summary>One span per key that came with the request (or was missing and not fetched): source <c>prefetch</c>.</summary>
+    private static void TraceKeys(IEnumerable<KeyResult> keys)
+    {
+        foreach (var key in keys)
+        {
+            using var span = CdsTracing.StartKey(key.Template.Key, "prefetch");
+            var outcome = key.State switch
+            {
+                KeyState.Satisfied => "ok",
+                KeyState.NoData => "no-data",
+                _ => "unsatisfied",
+            };
+            CdsTracing.EndKey(span, outcome, pages: key.State == KeyState.Unsatisfied ? 0 : 1, key.Resources.Count, failed: false);
+        }
     }
 }

@@ -45,6 +45,7 @@ public static class HostingExtensions
         services.AddSingleton<ICdsService, PttmScreeningService>();
         services.AddSingleton<CdsCatalog>();
         services.AddSingleton<FeedbackRecorder>();
+        services.AddGracefulShutdown();
         return builder;
     }
 
@@ -112,7 +113,7 @@ public static class HostingExtensions
 
     /// <summary>
     /// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (every client's keys at
-    /// hand, the replay cache reachable): no authentication, no detail in the body.
+    /// hand, the replay cache reachable, not stopping): no authentication, no detail in the body.
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {

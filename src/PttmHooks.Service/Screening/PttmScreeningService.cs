@@ -39,8 +39,14 @@ public sealed class PttmScreeningService(
         // age-free limit. Every search key can hold what decides a criterion, so a missing one
         // means 412, unless what did arrive already settles the answer whatever the rest holds.
         var missing = gathered.Unsatisfied.Where(k => k.Template.IsSearch).ToList();
-        var record = PatientRecord.FromResources(gathered.Resources);
-        var assessment = rule.Evaluate(record, time);
+        PttmAssessment assessment;
+        using (var evaluate = CdsTracing.StartEvaluate())
+        {
+            var record = PatientRecord.FromResources(gathered.Resources);
+            assessment = rule.Evaluate(record, time);
+            CdsTracing.Describe(evaluate, assessment);
+        }
+
         if (missing.Count > 0)
         {
             var missingKeys = string.Join(",", missing.Select(k => k.Template.Key));
@@ -52,20 +58,29 @@ public sealed class PttmScreeningService(
                     [.. missing.Select(k => new RequestIssue(
                         "prefetch." + k.Template.Key,
                         $"Prefetch key '{k.Template.Key}' ({k.Template.Template}) is unsatisfied: {k.Reason}. The service needs it to decide, and gives no card built on missing data.",
-                        IssueType.Incomplete))]));
+                        IssueType.Incomplete))])) with { FhirQueries = gathered.FhirQueries };
             }
 
             Log.DecidedWithoutMissing(logger, missing.Count, missingKeys, settled);
         }
 
-        var cards = composer.Compose(assessment, new CardContext(
-            request.Context.PatientId,
-            request.Context.EncounterId,
-            new Uri(invocation.PublicBaseUrl, "docs/pttm-criteria.md"),
-            gathered.Notes));
+        IReadOnlyList<Card> cards;
+        using (var compose = CdsTracing.StartCompose())
+        {
+            cards = composer.Compose(assessment, new CardContext(
+                request.Context.PatientId,
+                request.Context.EncounterId,
+                new Uri(invocation.PublicBaseUrl, "docs/pttm-criteria.md"),
+                gathered.Notes));
+            compose?.SetTag("pttm.cards", cards.Count);
+        }
+
         CdsMetrics.RecordAssessment(assessment);
-        return CdsServiceResult.WithCards(cards);
+        return CdsServiceResult.WithCards(cards) with { FhirQueries = gathered.FhirQueries };
     }
+
+    /// <inheritdoc />
+    public bool OffersOverrideReason(string code) => CardComposer.OverrideReasonCodes.Contains(code);
 
     /// <summary>
     /// Why the answer cannot depend on the <paramref name="missing"/> keys, or null when it can.

@@ -2,7 +2,9 @@ namespace PttmHooks.Service.Telemetry;
 
 /// <summary>
 /// Every log event of the service, with its id. Parameters are keys, counts, codes and durations:
-/// never a patient id, a resource, a name, report text or a token.
+/// never a resource, a name, report text or a token. The few identifiers an event takes are
+/// classified (<see cref="PttmData"/>), and the logging pipeline redacts them before any provider
+/// sees them (<see cref="TelemetryExtensions"/>).
 /// </summary>
 /// <remarks>Event ids: 1xxx start-up, 2xxx hook calls and data, 3xxx feedback, 9xxx errors.</remarks>
 internal static partial class Log
@@ -15,9 +17,25 @@ internal static partial class Log
         Message = "CDS services ready: {Services}; request body limit {MaxRequestBytes} bytes")]
     public static partial void Ready(ILogger logger, string services, long maxRequestBytes);
 
+    /// <summary>
+    /// The one event of every hook call, whatever its answer (written by <see cref="HookCallTelemetry"/>).
+    /// The patient id and the hook instance are classified: the redactor writes their keyed hash
+    /// (<c>Cds:Telemetry:PatientHashKey</c>), or nothing without a key. The user id is not taken at all.
+    /// </summary>
     [LoggerMessage(EventId = 2001, Level = LogLevel.Information,
-        Message = "Hook {Hook} for {Service} answered {Status} with {Cards} card(s) in {ElapsedMs:F1} ms")]
-    public static partial void HookAnswered(ILogger logger, string hook, string service, int status, int cards, double elapsedMs);
+        Message = "Hook {Hook} for {Service} answered {Status} ({Outcome}) with {Cards} card(s) in {ElapsedMs:F1} ms; {FhirQueries} key(s) fetched from fhirServer; client {Client}; patient {Patient}; hook instance {HookInstance}")]
+    public static partial void HookAnswered(
+        ILogger logger,
+        string hook,
+        string service,
+        int status,
+        string outcome,
+        int cards,
+        double elapsedMs,
+        int fhirQueries,
+        string client,
+        [PatientIdentifier] string patient,
+        [RequestIdentifier] string hookInstance);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Information,
         Message = "Hook request rejected with {Status}: {IssueCount} issue(s), first at {Expression}")]

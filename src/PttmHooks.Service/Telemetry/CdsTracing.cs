@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using PttmHooks.Clinical.Assessment;
+
+namespace PttmHooks.Service.Telemetry;
+
+/// <summary>
+/// The service's own spans (activity source <c>PttmHooks.CdsHooks</c>): <c>gather</c>, with one
+/// child per prefetch key (<c>gather {key}</c>), <c>evaluate</c> and <c>compose</c>, under the
+/// ASP.NET Core server span of the hook call. Attributes are keys, states, codes and counts: never a
+/// patient id, a token, a URL with an id in it, or anything of a resource's content.
+/// </summary>
+public static class CdsTracing
+{
+    /// <summary>The activity source's name.</summary>
+    public const string SourceName = "PttmHooks.CdsHooks";
+
+    /// <summary>The source of every span of the service.</summary>
+    public static ActivitySource Source { get; } = new(SourceName);
+
+    /// <summary>The span of the whole data gathering.</summary>
+    public static Activity? StartGather(int keys)
+    {
+        var activity = Source.StartActivity("gather");
+        activity?.SetTag("pttm.prefetch.keys", keys);
+        return activity;
+    }
+
+    /// <summary>
+    /// The span of one prefetch key: <paramref name="source"/> is <c>prefetch</c> (the value came
+    /// with the request, or was missing and not fetched) or <c>fhir</c> (queried from fhirServer).
+    /// </summary>
+    public static Activity? StartKey(string key, string source)
+    {
+        var activity = Source.StartActivity("gather " + key);
+        activity?.SetTag("pttm.prefetch.key", key);
+        activity?.SetTag("pttm.gather.source", source);
+        return activity;
+    }
+
+    /// <summary>Ends a key's span with its outcome (<c>ok</c>, <c>no-data</c>, <c>unsatisfied</c>, or a fetch failure's code), pages and resource count.</summary>
+    public static void EndKey(Activity? activity, string outcome, int pages, int resources, bool failed)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("pttm.gather.outcome", outcome);
+        activity.SetTag("pttm.fhir.pages", pages);
+        activity.SetTag("pttm.resources", resources);
+        if (failed)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, outcome);
+        }
+    }
+
+    /// <summary>The span of the rule's evaluation.</summary>
+    public static Activity? StartEvaluate() => Source.StartActivity("evaluate");
+
+    /// <summary>What the rule decided: recommendation, suspicion, indicator and each criterion's state.</summary>
+    public static void Describe(Activity? activity, PttmAssessment assessment)
+    {
+        ArgumentNullException.ThrowIfNull(assessment);
+        if (activity is null || !activity.IsAllDataRequested)
+        {
+            return;
+        }
+
+        activity.SetTag("pttm.recommendation", assessment.Recommendation.ToString());
+        activity.SetTag("pttm.suspicion", assessment.Suspicion?.ToString().ToLowerInvariant() ?? "none");
+        activity.SetTag("pttm.indicator", assessment.Indicator?.ToString().ToLowerInvariant() ?? "none");
+        activity.SetTag("pttm.perfusion", assessment.Perfusion.ToString().ToLowerInvariant());
+        foreach (var id in Enum.GetValues<CriterionId>())
+        {
+            activity.SetTag("pttm.criterion." + id.ToString().ToLowerInvariant(), State(assessment[id].State));
+        }
+    }
+
+    /// <summary>The span of card composition.</summary>
+    public static Activity? StartCompose() => Source.StartActivity("compose");
+
+    private static string State(CriterionState state) => state switch
+    {
+        CriterionState.Met => "met",
+        CriterionState.NotMet => "not-met",
+        _ => "unknown",
+    };
+}
