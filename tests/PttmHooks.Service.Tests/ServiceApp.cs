@@ -24,11 +24,13 @@ public sealed class ServiceApp : WebApplicationFactory<Program>
     public const string TrustedFhirServer = "https://ehr.example.org/fhir";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly List<Action<IServiceCollection>> _services = [];
 
     /// <summary>Creates the host; <paramref name="settings"/> override configuration keys (a null value removes a default one).</summary>
     public ServiceApp(IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development")
     {
-        _settings = new Dictionary<string, string?> { ["Cds:FhirServers:0"] = TrustedFhirServer };
+        // No drain delay on stopping (a test that checks graceful shutdown sets its own).
+        _settings = new Dictionary<string, string?> { ["Cds:FhirServers:0"] = TrustedFhirServer, ["Cds:ShutdownDelay"] = "00:00:00" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             // null takes a default setting away.
@@ -65,7 +67,18 @@ public sealed class ServiceApp : WebApplicationFactory<Program>
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
             services.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(Logs));
+            foreach (var configure in _services)
+            {
+                configure(services);
+            }
         });
+    }
+
+    /// <summary>Adds registrations of a test (before the host starts: its first client, or <c>Services</c>).</summary>
+    public ServiceApp WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
+        return this;
     }
 
     /// <summary>Every log record the service wrote (at the levels its configuration lets through).</summary>

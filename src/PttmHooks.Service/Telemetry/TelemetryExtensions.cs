@@ -56,7 +56,8 @@ public static class TelemetryExtensions
             redaction.SetRedactor<ErasingRedactor>(new DataClassificationSet(PttmData.Secret));
             redaction.SetFallbackRedactor<ErasingRedactor>();
         });
-        builder.Logging.EnableRedaction();
+        // No discriminator: a patient's hash in a log record equals its pttm.patient.hash in a span.
+        builder.Logging.EnableRedaction(options => options.ApplyDiscriminator = false);
 
         var prometheus = configuration.GetValue<bool>($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.Prometheus)}");
         var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : DefaultServiceName;
@@ -115,6 +116,7 @@ public static class TelemetryExtensions
             .WithLogging(
                 logging =>
                 {
+                    logging.AddProcessor(new RedactedLogValues());
                     if (Exports(configuration, "LOGS"))
                     {
                         logging.AddOtlpExporter();
