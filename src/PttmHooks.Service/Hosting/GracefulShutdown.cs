@@ -43,6 +43,7 @@ public static class GracefulShutdown
         services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<ShutdownOptions>, ShutdownOptionsValidator>();
         services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) => host.ShutdownTimeout = shutdown.Value.ShutdownTimeout);
+        services.AddSingleton<ShutdownState>();
         services.AddHostedService<DrainDelay>();
         services.AddHealthChecks().AddCheck<StoppingHealthCheck>("stopping", tags: ["ready"]);
         return services;
@@ -58,12 +59,22 @@ internal sealed class ShutdownOptionsValidator : IValidateOptions<ShutdownOption
             : ValidateOptionsResult.Fail($"Cds:ShutdownDelay ({options.ShutdownDelay}) must be shorter than Cds:ShutdownTimeout ({options.ShutdownTimeout}): the calls in flight need time to finish after it.");
 }
 
+/// <summary>Whether a stop has begun: from the first moment of the drain delay, or the application's stopping token.</summary>
+internal sealed class ShutdownState(IHostApplicationLifetime lifetime)
+{
+    private volatile bool _draining;
+
+    public bool Stopping => _draining || lifetime.ApplicationStopping.IsCancellationRequested;
+
+    public void Drain() => _draining = true;
+}
+
 /// <summary>
-/// Holds the stop for <see cref="ShutdownOptions.ShutdownDelay"/> before any server stops
-/// (<see cref="IHostedLifecycleService.StoppingAsync"/> runs after the application's stopping
-/// token fires, which turns readiness to 503, and before Kestrel stops listening).
+/// Holds the stop for <see cref="ShutdownOptions.ShutdownDelay"/> before any server stops. The
+/// host runs <see cref="IHostedLifecycleService.StoppingAsync"/> first of all, before it fires the
+/// application's stopping token and before Kestrel stops listening; readiness is 503 from its start.
 /// </summary>
-internal sealed class DrainDelay(IOptions<ShutdownOptions> options, TimeProvider time) : IHostedLifecycleService
+internal sealed class DrainDelay(IOptions<ShutdownOptions> options, ShutdownState state, TimeProvider time) : IHostedLifecycleService
 {
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -73,6 +84,7 @@ internal sealed class DrainDelay(IOptions<ShutdownOptions> options, TimeProvider
 
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
+        state.Drain();
         var delay = options.Value.ShutdownDelay;
         if (delay <= TimeSpan.Zero)
         {
@@ -95,10 +107,10 @@ internal sealed class DrainDelay(IOptions<ShutdownOptions> options, TimeProvider
 }
 
 /// <summary>Not ready once the application is stopping: the load balancer sends no new calls.</summary>
-internal sealed class StoppingHealthCheck(IHostApplicationLifetime lifetime) : IHealthCheck
+internal sealed class StoppingHealthCheck(ShutdownState state) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(lifetime.ApplicationStopping.IsCancellationRequested
+        Task.FromResult(state.Stopping
             ? HealthCheckResult.Unhealthy("the service is stopping")
             : HealthCheckResult.Healthy());
 }
