@@ -154,7 +154,7 @@ public sealed class OperationsEndpointTests
         Assert.Contains("pttm_hook_outcome=\"412\"", text, StringComparison.Ordinal);
         Assert.Contains("pttm_fhir_reason=\"unauthorized\"", text, StringComparison.Ordinal);
         Assert.Contains("pttm_auth_reason=\"replayed\"", text, StringComparison.Ordinal);
-        Assert.Contains("pttm_override_reason=\"not-consistent\"", text, StringComparison.Ordinal);
+        Assert.Contains("pttm_feedback_total{otel_scope_name=\"PttmHooks.CdsHooks\",cds_card_issued=\"true\",cds_feedback_outcome=\"overridden\",cds_service=\"pttm-screening\",pttm_override_reason=\"not-consistent\"} 1", text, StringComparison.Ordinal);
         Assert.Contains($"pttm_fhir_circuit_state{{otel_scope_name=\"PttmHooks.CdsHooks\",server_address=\"{fhir.BaseUrl.Host}:{fhir.BaseUrl.Port}\"}} 0", text, StringComparison.Ordinal);
 
         // The check is a real one: a counter without its _total fails it.
