@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Options;
 using PttmHooks.Service.Fhir;
