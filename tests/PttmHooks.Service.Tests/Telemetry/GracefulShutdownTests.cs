@@ -23,10 +23,10 @@ public sealed class GracefulShutdownTests
     [Fact]
     public async Task A_hook_in_flight_gets_its_answer_while_readiness_answers_503_during_the_stop()
     {
-        var slow = TimeSpan.FromSeconds(4);
+        var slow = TimeSpan.FromSeconds(5);
         using var rig = new FallbackRig(new Dictionary<string, string?>
         {
-            ["Cds:ShutdownDelay"] = "00:00:01",
+            ["Cds:ShutdownDelay"] = "00:00:02",
             ["Cds:ShutdownTimeout"] = "00:00:30",
             ["Cds:Fallback:AttemptTimeout"] = "00:00:08",
             ["Cds:Fallback:Budget"] = "00:00:10",
