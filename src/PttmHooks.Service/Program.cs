@@ -1,8 +1,11 @@
+using PttmHooks.Service.ApiDocs;
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Hosting;
+using PttmHooks.Service.Viewer;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPttmHooks();
+builder.Services.AddApiDocs().AddViewer();
 
 var app = builder.Build();
 app.UseOperationOutcomeErrors();
@@ -10,6 +13,8 @@ app.UseCdsClientAuthentication();
 app.MapCdsHooks();
 app.MapHealth();
 app.MapDocuments();
+app.MapApiDocs();
+app.MapViewer();
 app.LogStartup();
 app.Run();
 
