@@ -30,7 +30,7 @@ public static class SafeMarkdown
         {
             if (link.IsImage || !IsWebUrl(link.Url))
             {
-                link.ReplaceBy(new LiteralInline(TextOf(link)));
+                link.ReplaceBy(new LiteralInline(TextOf(link)), copyChildren: false);
                 continue;
             }
 
@@ -43,7 +43,7 @@ public static class SafeMarkdown
         {
             if (link.IsEmail || !IsWebUrl(link.Url))
             {
-                link.ReplaceBy(new LiteralInline(link.Url));
+                link.ReplaceBy(new LiteralInline(link.Url), copyChildren: false);
                 continue;
             }
 
