@@ -1,10 +1,13 @@
+using PttmHooks.Service.ApiDocs;
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Hosting;
 using PttmHooks.Service.Telemetry;
+using PttmHooks.Service.Viewer;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPttmHooks();
 builder.AddPttmTelemetry();
+builder.Services.AddApiDocs().AddViewer();
 
 var app = builder.Build();
 app.UseOperationOutcomeErrors();
@@ -14,6 +17,8 @@ app.MapCdsHooks();
 app.MapHealth();
 app.MapPttmTelemetry();
 app.MapDocuments();
+app.MapApiDocs();
+app.MapViewer();
 app.LogStartup();
 app.Run();
 

@@ -1,4 +1,5 @@
 using Hl7.Fhir.Model;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 using PttmHooks.Service.Fhir;
 using PttmHooks.Service.Gathering;
@@ -14,19 +15,24 @@ public static class CdsHooksApi
     /// <summary>Maps <c>/cds-services</c>.</summary>
     public static RouteGroupBuilder MapCdsHooks(this IEndpointRouteBuilder app)
     {
-        var hooks = app.MapGroup("/cds-services").RequireAuthorization(CdsAuthentication.Scheme);
+        var hooks = app.MapGroup("/cds-services").RequireAuthorization(CdsAuthentication.Scheme)
+            .WithMetadata(new ProducesResponseTypeMetadata(StatusCodes.Status401Unauthorized, typeof(OperationOutcome), [OperationOutcomeResult.FhirJson]));
         hooks.MapGet("", GetDiscovery)
             .Produces<DiscoveryDocument>(contentType: "application/json");
         hooks.MapPost("/{id}", InvokeService)
             .WithMetadata(HookCallEndpoint.Marker)
             .Produces<CdsResponse>(contentType: "application/json")
+            .Produces<OperationOutcome>(StatusCodes.Status400BadRequest, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status413PayloadTooLarge, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status415UnsupportedMediaType, OperationOutcomeResult.FhirJson);
         hooks.MapPost("/{id}/feedback", PostFeedback)
             .Produces(StatusCodes.Status200OK)
-            .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson);
+            .Produces<OperationOutcome>(StatusCodes.Status400BadRequest, OperationOutcomeResult.FhirJson)
+            .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson)
+            .Produces<OperationOutcome>(StatusCodes.Status413PayloadTooLarge, OperationOutcomeResult.FhirJson)
+            .Produces<OperationOutcome>(StatusCodes.Status415UnsupportedMediaType, OperationOutcomeResult.FhirJson);
         return hooks;
     }
 

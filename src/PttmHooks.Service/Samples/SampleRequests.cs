@@ -18,9 +18,12 @@ namespace PttmHooks.Service.Samples;
 public sealed record SampleCase(string Id, string Folder, DateTimeOffset EvaluatedAt, string UserId, string PatientId, string Description)
 {
     /// <summary>Reads the case in <paramref name="folder"/>.</summary>
-    public static SampleCase Load(string folder)
+    public static SampleCase Load(string folder) => Parse(File.ReadAllBytes(Path.Combine(folder, "case.json")), folder);
+
+    /// <summary>Reads a case from the text of its <c>case.json</c>; <paramref name="folder"/> names where it came from.</summary>
+    public static SampleCase Parse(ReadOnlyMemory<byte> caseJson, string folder)
     {
-        using var document = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, "case.json")));
+        using var document = JsonDocument.Parse(caseJson);
         var root = document.RootElement;
         var context = root.GetProperty("context");
         return new SampleCase(
@@ -61,8 +64,21 @@ public static partial class SampleRequests
     public static JsonObject Build(SampleCase sample, IReadOnlyDictionary<string, string> prefetch, DateTimeOffset? at, Guid hookInstance, IReadOnlyCollection<string>? omit = null)
     {
         ArgumentNullException.ThrowIfNull(sample);
+        return Build(sample, JsonNode.Parse(File.ReadAllText(Path.Combine(sample.Folder, "bundle.json")))!, prefetch, at, hookInstance, omit);
+    }
+
+    /// <summary>The hook request for <paramref name="sample"/> whose <c>bundle.json</c> is <paramref name="bundleNode"/> (moved in place).</summary>
+    /// <param name="sample">The case.</param>
+    /// <param name="bundleNode">The case's transaction Bundle, as JSON; its dates are moved in place.</param>
+    /// <param name="prefetch">The prefetch templates of the service's discovery entry.</param>
+    /// <param name="at">The time of use; null keeps the dates as written (evaluate at evaluatedAt).</param>
+    /// <param name="hookInstance">The hook instance id.</param>
+    /// <param name="omit">Prefetch keys to leave out.</param>
+    public static JsonObject Build(SampleCase sample, JsonNode bundleNode, IReadOnlyDictionary<string, string> prefetch, DateTimeOffset? at, Guid hookInstance, IReadOnlyCollection<string>? omit = null)
+    {
+        ArgumentNullException.ThrowIfNull(sample);
+        ArgumentNullException.ThrowIfNull(bundleNode);
         ArgumentNullException.ThrowIfNull(prefetch);
-        var bundleNode = JsonNode.Parse(File.ReadAllText(Path.Combine(sample.Folder, "bundle.json")))!;
         if (at is { } time)
         {
             bundleNode = ShiftDates(bundleNode, time - sample.EvaluatedAt)!;
