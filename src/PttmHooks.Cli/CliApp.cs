@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PttmHooks.Cli.Evaluate;
 using PttmHooks.Cli.Samples;
+using PttmHooks.Cli.Screen;
 
 
 namespace PttmHooks.Cli;
@@ -16,6 +17,7 @@ internal static class CliApp
     {
         var root = new RootCommand("PttmHooks command line: evaluate the PTTM rule on a chart, screen a FHIR Bulk Data export, sample hook requests and client tokens.");
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(ScreenCommand.Create());
 
         root.Subcommands.Add(SamplesCommand.Create());
         root.Subcommands.Add(TokenCommand.Create());
