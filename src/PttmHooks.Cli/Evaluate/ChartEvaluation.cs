@@ -161,15 +161,31 @@ internal sealed record ChartEvaluation(
         {
             throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}");
         }
+        catch (JsonException e)
+        {
+            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Message)}");
+        }
 
         var resources = new List<Resource>();
         var seen = new HashSet<(string, string)>();
-        foreach (var (_, resource) in PrefetchReader.DataEntries(bundle))
+        bool paged;
+        try
         {
-            if (PrefetchReader.IsRead(resource) && (resource.Id is null || seen.Add((resource.TypeName, resource.Id))))
+            foreach (var (_, resource) in PrefetchReader.DataEntries(bundle))
             {
-                resources.Add(resource);
+                if (PrefetchReader.IsRead(resource) && (resource.Id is null || seen.Add((resource.TypeName, resource.Id))))
+                {
+                    resources.Add(resource);
+                }
             }
+
+            paged = bundle.Link.Any(l => l.Relation == "next");
+        }
+        catch (Hl7.Fhir.Validation.CodedValidationException e)
+        {
+            // A Bundle read in part keeps an element of the wrong shape (an object where the entry
+            // array belongs) and throws when it is touched.
+            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Message)}");
         }
 
         // One patient's chart only: the service never evaluates a chart that mixes patients.
@@ -179,7 +195,7 @@ internal sealed record ChartEvaluation(
             throw CliException.BadInput($"{path} holds the resources of {owners.Count} patients; the rule evaluates one patient's chart at a time, and never a chart that mixes patients. Split the Bundle, or screen an NDJSON export with 'screen'.");
         }
 
-        if (bundle.Link.Any(l => l.Relation == "next"))
+        if (paged)
         {
             notes.Add("The Bundle has a next link: only the page in the file was read.");
         }
@@ -196,7 +212,19 @@ internal sealed record ChartEvaluation(
 
     private static async Task<ChartEvaluation> FromHookRequestAsync(HookRequest request, ChartSourceKind kind, string source, EvaluationTime time, PttmRule rule, CancellationToken cancellationToken)
     {
-        var (prefetch, issues) = PrefetchReader.Read(request, Templates);
+        PrefetchSet? prefetch;
+        IReadOnlyList<RequestIssue> issues;
+        try
+        {
+            (prefetch, issues) = PrefetchReader.Read(request, Templates);
+        }
+        catch (Hl7.Fhir.Validation.CodedValidationException e)
+        {
+            // A prefetch Bundle read in part keeps an element of the wrong shape (an object where the
+            // entry array belongs) and throws when PrefetchReader reads its entries.
+            throw CliException.BadInput($"{source}: a prefetch value is not FHIR R4: {Shorten(e.Message)}");
+        }
+
         if (prefetch is null)
         {
             throw CliException.BadInput($"{source}: the prefetch is not what the service's templates return:{Lines(issues.Select(i => $"{i.Expression}: {i.Message}"))}");

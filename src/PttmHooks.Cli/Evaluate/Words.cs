@@ -58,6 +58,6 @@ internal static class Words
         _ => "context",
     };
 
-    /// <summary><c>C1</c> … <c>C7</c>, <c>CTEPH</c>.</summary>
-    public static string Of(CriterionId id) => id == CriterionId.Cteph ? "CTEPH" : id.ToString();
+    /// <summary><c>C1</c> … <c>C7</c>, <c>Cteph</c>: the keys of case.json's <c>criteria</c>.</summary>
+    public static string Of(CriterionId id) => id.ToString();
 }
