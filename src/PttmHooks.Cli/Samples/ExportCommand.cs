@@ -25,7 +25,7 @@ internal static class ExportCommand
             command.Options.Add(option);
         }
 
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, (stdout, stderr) =>
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, async (stdout, stderr) =>
         {
             var count = result.GetValue(patients);
             if (count < 1)
@@ -57,14 +57,15 @@ internal static class ExportCommand
             var started = clock.GetTimestamp();
             var progress = new ScreenProgress(stderr, CliApp.IsTerminal(stderr), clock);
             progress.Start("export", count, n => n.ToString("N0", CultureInfo.InvariantCulture) + " patients");
-            var summary = BulkExportGenerator.Write(spec, progress.Report, cancellationToken);
+            // On a pool thread, so that System.CommandLine can watch for Ctrl-C (see ScreenCommand).
+            var summary = await Task.Run(() => BulkExportGenerator.Write(spec, progress.Report, cancellationToken), CancellationToken.None).ConfigureAwait(false);
             progress.Finish($"{summary.Files} files, {ScreenProgress.Size(summary.Bytes)}");
             stdout.WriteLine($"Wrote {count.ToString("N0", CultureInfo.InvariantCulture)} patients to {spec.Out} at {EvaluationTime.Format(spec.At)} (seed {spec.Seed}) in {ScreenProgress.Duration(clock.GetElapsedTime(started))}: " +
                 string.Join(", ", summary.Lines.Select(l => $"{l.Key} {l.Value.ToString("N0", CultureInfo.InvariantCulture)}")) +
                 $" lines, {summary.Files} files, {ScreenProgress.Size(summary.Bytes)}.");
             stdout.WriteLine($"Sample case copies: {summary.CaseCopies.ToString("N0", CultureInfo.InvariantCulture)} (expected.csv); other patients with a solid malignancy: {summary.CancerNoise.ToString("N0", CultureInfo.InvariantCulture)}.");
             stdout.WriteLine($"Screen it: pttm-hooks screen {spec.Out} --at {EvaluationTime.Format(spec.At)} --out <folder>");
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }, cancellationToken));
         return command;
     }

@@ -39,7 +39,7 @@ internal static class ScreenCommand
         command.Options.Add(at);
         command.Options.Add(output);
         command.Options.Add(partitions);
-        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, (stdout, stderr) =>
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, async (stdout, stderr) =>
         {
             var clock = TimeProvider.System;
             var time = EvaluationTime.Parse(result.GetValue(at)!, "--at", clock);
@@ -51,10 +51,12 @@ internal static class ScreenCommand
             var started = clock.GetTimestamp();
             var progress = new ScreenProgress(stderr, CliApp.IsTerminal(stderr), clock);
             var rule = new PttmRule();
-            var screener = new Screener(rule, time, progress);
-            var (tally, csv, html) = screener.Run(result.GetValue(folder)!, result.GetValue(output)!, result.GetValue(partitions), cancellationToken);
+            var screener = new Screener(rule, time, progress, clock);
+            // On a pool thread, so that the action returns at once and System.CommandLine can watch
+            // for Ctrl-C: it cancels the token, which the passes check every few thousand lines.
+            var (tally, csv, html) = await Task.Run(() => screener.Run(result.GetValue(folder)!, result.GetValue(output)!, result.GetValue(partitions), cancellationToken), CancellationToken.None).ConfigureAwait(false);
             Summarise(stdout, tally, time, csv, html, clock.GetElapsedTime(started));
-            return Task.FromResult(ExitCodes.Ok);
+            return ExitCodes.Ok;
         }, cancellationToken));
         return command;
     }

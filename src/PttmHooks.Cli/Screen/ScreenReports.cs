@@ -197,7 +197,8 @@ internal sealed class ScreenHtml : IDisposable
             page.WriteLine($"<p class=\"note\">Files of other resource types, not read: {E(string.Join(", ", tally.SkippedFiles))}.</p>");
         }
 
-        page.WriteLine($"<p class=\"note\">Resources of evaluated patients read in part (invalid elements skipped): {N(tally.ReadInPart)}; left out as unreadable: {N(tally.UnreadableResources)}. " +
+        page.WriteLine($"<p class=\"note\">Conditions that could not be read as FHIR R4 (not judged for a malignancy): {N(tally.UnreadableConditions)}. " +
+            $"Resources of evaluated patients read in part (invalid elements skipped): {N(tally.ReadInPart)}; left out as unreadable: {N(tally.UnreadableResources)}. " +
             $"Took {E(ScreenProgress.Duration(run.Elapsed))}.</p>");
         page.WriteLine("</body></html>");
     }

@@ -30,7 +30,7 @@ namespace PttmHooks.Cli.Screen;
 /// Temporary files live in a folder inside the output folder (they hold patient data, as the
 /// outputs do) and are deleted at the end, on failure and on Ctrl-C.
 /// </summary>
-internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress progress)
+internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress progress, TimeProvider clock)
 {
     /// <summary>The most a partition is meant to hold, were every patient a candidate.</summary>
     public const long PartitionTarget = 64L * 1024 * 1024;
@@ -60,6 +60,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
             throw CliException.BadInput($"--out {outDir} is a file: give a folder for screen.csv and screen.html.");
         }
 
+        var started = clock.GetTimestamp();
         var tally = new ScreenTally();
         tally.SkippedFiles.AddRange(skipped);
         Directory.CreateDirectory(outDir);
@@ -81,7 +82,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
             using (var html = new ScreenHtml(Path.Combine(work, "flagged.rows")))
             {
                 Evaluate(partitionPaths, csv, html, tally, cancellationToken);
-                html.WritePage(htmlPath, tally, new ScreenRun(Path.GetFullPath(folder), at, rule.Version, TimeSpan.Zero));
+                html.WritePage(htmlPath, tally, new ScreenRun(Path.GetFullPath(folder), at, rule.Version, clock.GetElapsedTime(started)));
             }
 
             // Only complete outputs reach the output folder: a run stopped half-way leaves none.
