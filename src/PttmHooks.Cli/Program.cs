@@ -1,7 +1,3 @@
-using System.CommandLine;
-using PttmHooks.Cli.Samples;
+using PttmHooks.Cli;
 
-var root = new RootCommand("PttmHooks command line: sample hook requests and client tokens for the PTTM screening service.");
-root.Subcommands.Add(SamplesCommand.Create());
-root.Subcommands.Add(TokenCommand.Create());
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await CliApp.RunAsync(args).ConfigureAwait(false);

@@ -10,7 +10,7 @@ using PttmHooks.Service.Samples;
 namespace PttmHooks.Cli.Samples;
 
 /// <summary>
-/// <c>samples list | request | post</c>: hook requests for the sample patients, built at the time
+/// <c>samples list | request | post | bundle | export</c>: hook requests for the sample patients, built at the time
 /// of use so that they never go stale (the rule looks back 90 days from "now").
 /// </summary>
 internal static class SamplesCommand
@@ -160,6 +160,7 @@ internal static class SamplesCommand
         samplesCommand.Subcommands.Add(request);
         samplesCommand.Subcommands.Add(post);
         samplesCommand.Subcommands.Add(bundle);
+        samplesCommand.Subcommands.Add(ExportCommand.Create(cases));
         return samplesCommand;
     }
 
@@ -263,7 +264,7 @@ internal static class SamplesCommand
         };
     }
 
-    private static string CasesFolder(DirectoryInfo? given)
+    internal static string CasesFolder(DirectoryInfo? given)
     {
         if (given is not null)
         {
@@ -279,7 +280,7 @@ internal static class SamplesCommand
             }
         }
 
-        throw new InvalidOperationException("No samples/cases folder here or above; pass --cases <folder>.");
+        throw CliException.BadInput("no samples/cases folder here or above; pass --cases <folder>.");
     }
 
     private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
