@@ -79,17 +79,36 @@ public static partial class SampleRequests
         ArgumentNullException.ThrowIfNull(sample);
         ArgumentNullException.ThrowIfNull(bundleNode);
         ArgumentNullException.ThrowIfNull(prefetch);
+        return Build(bundleNode, sample.EvaluatedAt, sample.UserId, sample.PatientId, prefetch, at, hookInstance, omit);
+    }
+
+    /// <summary>
+    /// The hook request for the chart <paramref name="bundleNode"/> (a FHIR Bundle, moved in place when
+    /// <paramref name="at"/> is given), written relative to <paramref name="evaluatedAt"/>.
+    /// </summary>
+    /// <param name="bundleNode">The chart as a FHIR JSON Bundle.</param>
+    /// <param name="evaluatedAt">The time the chart's dates are written relative to.</param>
+    /// <param name="userId">The hook's <c>context.userId</c>.</param>
+    /// <param name="patientId">The hook's <c>context.patientId</c>.</param>
+    /// <param name="prefetch">The prefetch templates to fill.</param>
+    /// <param name="at">The time of use; null keeps the dates as written.</param>
+    /// <param name="hookInstance">The hook instance id.</param>
+    /// <param name="omit">Prefetch keys to leave out.</param>
+    public static JsonObject Build(JsonNode bundleNode, DateTimeOffset evaluatedAt, string userId, string patientId, IReadOnlyDictionary<string, string> prefetch, DateTimeOffset? at, Guid hookInstance, IReadOnlyCollection<string>? omit = null)
+    {
+        ArgumentNullException.ThrowIfNull(bundleNode);
+        ArgumentNullException.ThrowIfNull(prefetch);
         if (at is { } time)
         {
-            bundleNode = ShiftDates(bundleNode, time - sample.EvaluatedAt)!;
+            bundleNode = ShiftDates(bundleNode, time - evaluatedAt)!;
         }
 
         var bundle = bundleNode.Deserialize<Bundle>(CdsJson.Fhir)!;
         var resources = bundle.Entry.Select(e => e.Resource).OfType<Resource>().ToList();
-        var context = new HookContext(sample.UserId, sample.PatientId, null, new Dictionary<string, string>
+        var context = new HookContext(userId, patientId, null, new Dictionary<string, string>
         {
-            ["userId"] = sample.UserId,
-            ["patientId"] = sample.PatientId,
+            ["userId"] = userId,
+            ["patientId"] = patientId,
         });
 
         var values = new JsonObject();
@@ -110,7 +129,7 @@ public static partial class SampleRequests
         {
             ["hookInstance"] = hookInstance.ToString("D"),
             ["hook"] = "patient-view",
-            ["context"] = new JsonObject { ["userId"] = sample.UserId, ["patientId"] = sample.PatientId },
+            ["context"] = new JsonObject { ["userId"] = userId, ["patientId"] = patientId },
         };
         if (values.Count > 0)
         {
