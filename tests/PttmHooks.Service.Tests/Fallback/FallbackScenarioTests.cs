@@ -166,7 +166,7 @@ public sealed class FallbackScenarioTests
     }
 
     [Fact]
-    public async Task A_server_slower_than_the_budget_gives_412_within_the_budget_plus_100_ms()
+    public async Task A_server_slower_than_the_budget_gives_412_at_the_budget_not_when_the_server_answers()
     {
         using var rig = new FallbackRig(new Dictionary<string, string?>
         {
@@ -188,7 +188,10 @@ public sealed class FallbackScenarioTests
         var issues = await response.ErrorAsync(HttpStatusCode.PreconditionFailed);
         Assert.Equal(["prefetch.conditions", "prefetch.imagingReports"], issues.Expressions().Order(StringComparer.Ordinal));
         Assert.All(issues, i => Assert.Contains("time budget of 600 ms", i.Diagnostics, StringComparison.Ordinal));
-        Assert.True(elapsed < TimeSpan.FromMilliseconds(700), $"answered after {elapsed.TotalMilliseconds:F0} ms; budget 600 ms");
+        // The server answers after 5 s; the budget (600 ms) must cut the wait. The bound leaves room for
+        // a loaded CI machine (test projects run in parallel, Chromium among them): the budget's own
+        // precision is measured by FallbackBenchmark, not here.
+        Assert.True(elapsed < TimeSpan.FromMilliseconds(2000), $"answered after {elapsed.TotalMilliseconds:F0} ms; budget 600 ms, server delay 5 s");
     }
 
     [Fact]
