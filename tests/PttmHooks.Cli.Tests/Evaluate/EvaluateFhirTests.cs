@@ -3,6 +3,7 @@ using System.Net;
 using Resource = Hl7.Fhir.Model.Resource;
 using PttmHooks.Cli.Tests.Support;
 using PttmHooks.Service.Samples;
+using PttmHooks.Service.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;

@@ -78,7 +78,7 @@ public sealed class FhirServerFake : IDisposable
     public static IReadOnlyList<Resource> LoadCase(string caseFolder)
     {
         ArgumentNullException.ThrowIfNull(caseFolder);
-        var folder = System.IO.Path.IsPathRooted(caseFolder) ? caseFolder : TestFiles.Path("cases", caseFolder);
+        var folder = System.IO.Path.IsPathRooted(caseFolder) ? caseFolder : System.IO.Path.Combine(AppContext.BaseDirectory, "TestData", "cases", caseFolder);
         using var stream = File.OpenRead(System.IO.Path.Combine(folder, "bundle.json"));
         var bundle = JsonSerializer.Deserialize<Bundle>(stream, CdsJson.Fhir)
             ?? throw new InvalidOperationException($"{folder}/bundle.json is empty.");
