@@ -154,8 +154,14 @@ internal sealed record ChartEvaluation(
         {
             // As the service reads prefetch (README reading 22): invalid elements are skipped, the
             // rest counts; dropping the whole resource could hide a malignancy.
+            var removed = FhirReadInPart.Repair(partial);
+            if (removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
+            {
+                throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read ({Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)})");
+            }
+
             bundle = partial;
-            notes.Add($"{e.Exceptions.Count} element(s) of the Bundle are not valid FHIR R4; they were skipped and the rest was read (first: {Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}).");
+            notes.Add($"Bundle: {FhirReadInPart.Describe(removed, e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}; the rest was read.");
         }
         catch (DeserializationFailedException e)
         {
@@ -168,25 +174,15 @@ internal sealed record ChartEvaluation(
 
         var resources = new List<Resource>();
         var seen = new HashSet<(string, string)>();
-        bool paged;
-        try
+        foreach (var (_, resource) in PrefetchReader.DataEntries(bundle))
         {
-            foreach (var (_, resource) in PrefetchReader.DataEntries(bundle))
+            if (PrefetchReader.IsRead(resource) && (resource.Id is null || seen.Add((resource.TypeName, resource.Id))))
             {
-                if (PrefetchReader.IsRead(resource) && (resource.Id is null || seen.Add((resource.TypeName, resource.Id))))
-                {
-                    resources.Add(resource);
-                }
+                resources.Add(resource);
             }
+        }
 
-            paged = bundle.Link.Any(l => l.Relation == "next");
-        }
-        catch (Hl7.Fhir.Validation.CodedValidationException e)
-        {
-            // A Bundle read in part keeps an element of the wrong shape (an object where the entry
-            // array belongs) and throws when it is touched.
-            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Message)}");
-        }
+        var paged = bundle.Link.Any(l => l.Relation == "next");
 
         // One patient's chart only: the service never evaluates a chart that mixes patients.
         var owners = resources.Select(PrefetchReader.OwnerOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
@@ -212,18 +208,7 @@ internal sealed record ChartEvaluation(
 
     private static async Task<ChartEvaluation> FromHookRequestAsync(HookRequest request, ChartSourceKind kind, string source, EvaluationTime time, PttmRule rule, CancellationToken cancellationToken)
     {
-        PrefetchSet? prefetch;
-        IReadOnlyList<RequestIssue> issues;
-        try
-        {
-            (prefetch, issues) = PrefetchReader.Read(request, Templates);
-        }
-        catch (Hl7.Fhir.Validation.CodedValidationException e)
-        {
-            // A prefetch Bundle read in part keeps an element of the wrong shape (an object where the
-            // entry array belongs) and throws when PrefetchReader reads its entries.
-            throw CliException.BadInput($"{source}: a prefetch value is not FHIR R4: {Shorten(e.Message)}");
-        }
+        var (prefetch, issues) = PrefetchReader.Read(request, Templates);
 
         if (prefetch is null)
         {

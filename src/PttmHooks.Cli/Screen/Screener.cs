@@ -323,6 +323,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
         {
+            FhirReadInPart.Repair(readInPart);
             return (readInPart, true);
         }
         catch (Exception e) when (e is DeserializationFailedException or JsonException or NotSupportedException)

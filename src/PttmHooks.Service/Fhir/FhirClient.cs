@@ -168,8 +168,13 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource and not OperationOutcome)
         {
+            // As prefetch is read (PrefetchReader): elements inside a resource are emptied and the
+            // rest is read; a Bundle whose own structure cannot be read is not an answer.
             var first = e.Exceptions.FirstOrDefault()?.Message;
-            return new FhirResponse(readInPart, null, PartialNote: $"{e.Exceptions.Count} element(s) that are not valid FHIR R4 were skipped" + (first is null ? string.Empty : $" (first: {Shorten(first)})"));
+            var removed = FhirReadInPart.Repair(readInPart);
+            return readInPart is Bundle && removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken
+                ? Failed("not-fhir", $"the FHIR server's answer is not a FHIR R4 Bundle ({broken} cannot be read{(first is null ? string.Empty : ": " + Shorten(first))})")
+                : new FhirResponse(readInPart, null, PartialNote: FhirReadInPart.Describe(removed, first));
         }
         catch (DeserializationFailedException e)
         {

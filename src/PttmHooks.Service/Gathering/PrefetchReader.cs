@@ -134,11 +134,20 @@ public static class PrefetchReader
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
         {
-            // Structurally wrong elements (a code written as a plain string where R4 wants a
-            // CodeableConcept) are left out and the rest is read. Dropping the whole resource
-            // could hide a malignancy; the card says that data was read in part.
+            // Structurally wrong elements inside a resource (a code written as a plain string
+            // where R4 wants a CodeableConcept, a coding object where it wants an array) are
+            // emptied and the rest is read. Dropping the whole resource could hide a malignancy;
+            // the card says that data was read in part. A search Bundle whose own structure is
+            // wrong (entry not an array, an entry that is null) is not a search result: 400.
             var first = e.Exceptions.FirstOrDefault()?.Message;
-            notes.Add($"Prefetch '{path["prefetch.".Length..]}' had {e.Exceptions.Count} element(s) that are not valid FHIR R4; they were skipped and the rest was read" + (first is null ? "." : $" (first: {Shorten(first)})."));
+            var removed = FhirReadInPart.Repair(readInPart);
+            if (readInPart is Bundle && removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
+            {
+                issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (first is null ? "." : $" ({Shorten(first)})"), IssueType.Structure));
+                return null;
+            }
+
+            notes.Add($"Prefetch '{path["prefetch.".Length..]}': " + FhirReadInPart.Describe(removed, first) + "; the rest was read.");
             return readInPart;
         }
         catch (DeserializationFailedException e)

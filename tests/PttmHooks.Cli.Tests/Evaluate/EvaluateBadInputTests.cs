@@ -45,6 +45,12 @@ public sealed class EvaluateBadInputTests : IDisposable
         PttmCli.AssertBadInput(await PttmCli.RunAsync("evaluate", File("x.json", """{"resourceType":"Bundle","type":"collection","entry":{"resource":1}}""")), "is not a FHIR R4 Bundle");
 
     [Fact]
+    public async Task A_bundle_whose_entry_is_an_object_names_the_element() =>
+        PttmCli.AssertBadInput(
+            await PttmCli.RunAsync("evaluate", File("x.json", """{"resourceType":"Bundle","type":"collection","entry":{"resource":{"resourceType":"Condition","id":"c1","subject":{"reference":"Patient/a"}}}}""")),
+            "is not a FHIR R4 Bundle: Bundle.entry cannot be read");
+
+    [Fact]
     public async Task A_bundle_that_mixes_two_patients()
     {
         var run = await PttmCli.RunAsync("evaluate", File("x.json", """
@@ -82,7 +88,7 @@ public sealed class EvaluateBadInputTests : IDisposable
             {"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea","context":{"userId":"Practitioner/1","patientId":"p1"},
              "prefetch":{"conditions":{"resourceType":"Bundle","type":"searchset","entry":{"resource":1}}}}
             """));
-        PttmCli.AssertBadInput(run, "a prefetch value is not FHIR R4");
+        PttmCli.AssertBadInput(run, "prefetch.conditions: prefetch.conditions is not a FHIR R4 Bundle: Bundle.entry cannot be read");
     }
 
     [Fact]

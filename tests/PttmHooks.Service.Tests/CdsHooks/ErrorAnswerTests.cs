@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using PttmHooks.Service.Cards;
 using PttmHooks.Service.Tests.Support;
 
 namespace PttmHooks.Service.Tests.CdsHooks;
@@ -216,6 +217,60 @@ public sealed class ErrorAnswerTests(AppHost host) : IClassFixture<AppHost>
         var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.BadRequest));
         Assert.Equal("prefetch.conditions", issue.Expression);
         Assert.Contains("must be a Bundle", issue.Diagnostics, StringComparison.Ordinal);
+        await App.StillAnswersDiscoveryAsync();
+    }
+
+    /// <summary>
+    /// A search Bundle whose own structure is wrong (entry or link written as an object, an entry
+    /// that is null, a resource slot holding an array or a string) is not a search result: 400
+    /// naming the key and the element. The Firely SDK reads such values in part, and the partial
+    /// Bundle threw from <c>Entry</c> when read (a 500 before this was mended).
+    /// </summary>
+    [Theory]
+    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}}}""", "Bundle.entry")]
+    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": "none"}""", "Bundle.entry")]
+    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": [{"resourceType": "Condition", "id": "c1"}]}]}""", "Bundle.entry[0].resource")]
+    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": "Condition/c1"}]}""", "Bundle.entry[0]")]
+    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "link": {"relation": "next", "url": "https://ehr.example.org/fhir/Condition?page=2"}}""", "Bundle.link")]
+    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": [null]}""", "Bundle.entry[0]")]
+    public async Task Bundle_whose_structure_cannot_be_read_is_400_naming_the_element(string bundle, string element)
+    {
+        var request = Http.MinimalRequest();
+        request["prefetch"]!["conditions"] = JsonNode.Parse(bundle);
+
+        using var response = await App.PostJsonAsync(Http.ServicePath, request);
+
+        var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.BadRequest));
+        Assert.Equal("prefetch.conditions", issue.Expression);
+        Assert.Equal("structure", issue.Code);
+        Assert.Contains($"not a FHIR R4 Bundle: {element}", issue.Diagnostics, StringComparison.Ordinal);
+        await App.StillAnswersDiscoveryAsync();
+    }
+
+    /// <summary>
+    /// Inside a resource, an element in the wrong shape (a coding object where R4 has an array, a
+    /// subject written as an array or a string) is emptied and the rest of the chart is read, as
+    /// the README's clinical section says: the answer is a 200 whose card says what was skipped.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}, "code": {"coding": {"system": "http://snomed.info/sct", "code": "38341003"}}, "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.code.coding")]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"text": "hypertension"}, "subject": [{"reference": "Patient/seed004"}]}""", "Bundle.entry[0].resource.subject")]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"coding": [null, {"system": "http://snomed.info/sct", "code": "38341003"}]}, "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.code.coding[0]")]
+    public async Task Resource_with_a_misshapen_element_is_read_in_part_and_the_card_says_so(string resource, string element)
+    {
+        var request = App.CaseRequest("seed004-breast-history-hypoxaemia-vq");
+        var conditions = request["prefetch"]!["conditions"]!.AsObject();
+        var entries = conditions["entry"]!.AsArray();
+        entries.Insert(0, new JsonObject { ["resource"] = JsonNode.Parse(resource) });
+
+        using var response = await App.PostJsonAsync(Http.ServicePath, request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var card = Assert.Single((await response.JsonAsync())["cards"]!.AsArray())!;
+        Assert.Contains("cytology", (string)card["summary"]!, StringComparison.OrdinalIgnoreCase);
+        var note = Assert.Single(((string)card["detail"]!).Split('\n'), line => line.StartsWith("- Prefetch 'conditions': ", StringComparison.Ordinal));
+        Assert.Contains("not valid FHIR R4 were skipped", note, StringComparison.Ordinal);
+        Assert.Contains(MarkdownText.Escape(element), note, StringComparison.Ordinal);
         await App.StillAnswersDiscoveryAsync();
     }
 

@@ -337,6 +337,41 @@ public sealed class FallbackScenarioTests
     }
 
     [Fact]
+    public async Task A_searchset_whose_entry_is_an_object_is_a_failed_query_not_a_500()
+    {
+        using var rig = new FallbackRig();
+        var (request, _) = rig.CaseRequest(CardCase, "conditions");
+        rig.Search("Condition").RespondWith(FallbackRig.FhirJson(200, """
+            {"resourceType": "Bundle", "type": "searchset", "entry": {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/seed000"}}}}
+            """));
+
+        using var response = await rig.PostAsync(request);
+
+        var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.PreconditionFailed));
+        Assert.Contains("not a FHIR R4 Bundle (Bundle.entry cannot be read", issue.Diagnostics, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_fetched_resource_with_a_misshapen_element_is_read_in_part_and_the_card_says_so()
+    {
+        using var rig = new FallbackRig();
+        var expected = await ExpectedSummaryAsync(rig);
+        var (request, omitted) = rig.CaseRequest(CardCase, "conditions");
+        var bundle = omitted["conditions"]!.AsObject();
+        bundle["entry"]!.AsArray().Add(new JsonObject
+        {
+            ["resource"] = JsonNode.Parse("""{"resourceType": "Condition", "id": "odd", "code": {"coding": {"system": "http://snomed.info/sct", "code": "38341003"}}}"""),
+        });
+        rig.Search("Condition").RespondWith(FallbackRig.FhirJson(200, bundle.ToJsonString()));
+
+        using var response = await rig.PostAsync(request);
+
+        var card = Assert.Single((await CardsAsync(response))["cards"]!.AsArray())!;
+        Assert.Equal(expected, (string)card["summary"]!);
+        Assert.Contains("not valid FHIR R4 were skipped", (string)card["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Missing_data_that_cannot_change_the_answer_does_not_block_it_no_malignancy_in_complete_conditions()
     {
         using var rig = new FallbackRig();
