@@ -149,6 +149,15 @@ internal sealed record ChartEvaluation(
         try
         {
             bundle = root.Deserialize<Bundle>(CdsJson.Fhir) ?? throw CliException.BadInput($"{path} is an empty Bundle.");
+            if (FhirReadInPart.RepairIfNeeded(bundle) is { Count: > 0 } removed)
+            {
+                if (removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
+                {
+                    throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read.");
+                }
+
+                notes.Add($"Bundle: {FhirReadInPart.Describe(removed, null)}; the rest was read.");
+            }
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Bundle partial)
         {

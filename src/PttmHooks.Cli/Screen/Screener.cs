@@ -319,7 +319,8 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
     {
         try
         {
-            return (JsonSerializer.Deserialize<Resource>(line, CdsJson.Fhir), false);
+            var resource = JsonSerializer.Deserialize<Resource>(line, CdsJson.Fhir);
+            return (resource, resource is not null && FhirReadInPart.RepairIfNeeded(resource).Count > 0);
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
         {

@@ -11,11 +11,10 @@ public static class CdsJson
 {
     // Firely's element validation costs about three quarters of a prefetch parse (ecosystem.md:
     // 630 µs with it, 183 µs without, for seed004's prefetch). The rule checks what it reads
-    // (status, codes, units, dates) itself, so the hot path parses with a validator that checks
-    // only the shape of arrays (FhirReadInPart.ShapeValidator: without any validator, an object
-    // where R4 has an array is accepted silently and its property throws when read). Structural
-    // errors (an object where a string belongs) are reported as DeserializationFailedException.
-    private static readonly FhirJsonConverterOptions s_fhirConverter = new() { Validator = FhirReadInPart.ShapeValidator };
+    // (status, codes, units, dates) itself, so the hot path parses without it. Structural errors
+    // (an object where a string belongs) are still reported, as DeserializationFailedException;
+    // an object where R4 has an array is not, and every reader checks FhirReadInPart.NeedsRepair.
+    private static readonly FhirJsonConverterOptions s_fhirConverter = new() { Validator = null };
 
     /// <summary>FHIR R4 JSON (prefetch values, OperationOutcome bodies).</summary>
     public static JsonSerializerOptions Fhir { get; } = Freeze(new JsonSerializerOptions

@@ -1,10 +1,7 @@
 using System.Collections;
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
-using Hl7.Fhir.Serialization;
-using Hl7.Fhir.Validation;
 
 namespace PttmHooks.Service.CdsHooks;
 
@@ -19,13 +16,51 @@ namespace PttmHooks.Service.CdsHooks;
 public static partial class FhirReadInPart
 {
     /// <summary>
-    /// The deserialisation validator of <see cref="CdsJson.Fhir"/>. Without a validator the SDK
-    /// accepts an object where R4 has an array (and the reverse) without a word, and stores it
-    /// where the typed property throws; this one reports it, so that the value arrives as a
-    /// <see cref="DeserializationFailedException"/> with a partial result to repair. It checks
-    /// nothing else: Firely's full attribute validation costs three times the parse (CdsJson).
+    /// True when <paramref name="resource"/> holds something its typed properties cannot give back:
+    /// an element in overflow (the SDK, parsing without a validator as <see cref="CdsJson.Fhir"/>
+    /// does, accepts an object where R4 has an array, and the reverse, without a word) or a null
+    /// item in a list (<c>[null, {…}]</c> passes its parser). A walk of the resource that allocates
+    /// one enumerator per complex element; primitives' own children (extensions) are not visited.
+    /// A validator that reported these while parsing was measured at half as much again as the
+    /// parse itself (Firely's delayed-validation bookkeeping), so the hot path checks afterwards.
     /// </summary>
-    public static IPocoValidator ShapeValidator { get; } = new ArrayShapeValidator();
+    public static bool NeedsRepair(Base resource)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        if (resource.HasOverflow)
+        {
+            return true;
+        }
+
+        if (resource is PrimitiveType)
+        {
+            return false;
+        }
+
+        foreach (var (_, value) in resource.EnumerateElements())
+        {
+            switch (value)
+            {
+                case Base child when NeedsRepair(child):
+                    return true;
+                case IList list:
+                    for (var i = 0; i < list.Count; i++)
+                    {
+                        if (list[i] is not Base item || NeedsRepair(item))
+                        {
+                            return true;
+                        }
+                    }
+
+                    break;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary><see cref="Repair"/> when <see cref="NeedsRepair"/> says so; otherwise nothing is removed.</summary>
+    public static IReadOnlyList<string> RepairIfNeeded(Base resource) => NeedsRepair(resource) ? Repair(resource) : [];
 
     /// <summary>
     /// Empties the elements of <paramref name="resource"/> (and of everything in it) that cannot be
@@ -119,49 +154,4 @@ public static partial class FhirReadInPart
 
     [GeneratedRegex(@"^Bundle\.entry\[\d+\]\.resource\.")]
     private static partial Regex InsideEntryResource();
-
-    private sealed class ArrayShapeValidator : IPocoValidator
-    {
-        public IReadOnlyCollection<CodedValidationException> ValidateProperty(string name, object? propertyValue, PropertyMapping? propertyMapping, PocoValidationContext context)
-        {
-            if (propertyMapping is null || propertyValue is null)
-            {
-                return [];
-            }
-
-            if (propertyMapping.IsCollection && propertyValue is IList list)
-            {
-                // [null, {...}] passes the parser (only an array of nothing but nulls is refused
-                // there), and a null item throws in whatever reads the list.
-                for (var i = 0; i < list.Count; i++)
-                {
-                    if (list[i] is null)
-                    {
-                        return [new CodedValidationException(CodedValidationException.REPEATING_ELEMENT_CANNOT_CONTAIN_NULL_CODE, $"'{name}' holds a null item (at {Where(name, context)}[{i}]).")];
-                    }
-                }
-
-                return [];
-            }
-
-            if (propertyMapping.IsCollection == propertyValue is IList)
-            {
-                return [];
-            }
-
-            var where = Where(name, context);
-            return
-            [
-                new CodedValidationException(
-                    CodedValidationException.INCORRECT_CARDINALITY_MAX_CODE,
-                    propertyMapping.IsCollection
-                        ? $"'{name}' must be a JSON array in FHIR R4, not a single value (at {where})."
-                        : $"'{name}' must be a single value in FHIR R4, not a JSON array (at {where})."),
-            ];
-        }
-
-        private static string Where(string name, PocoValidationContext context) => context.PathProducer is { } path ? path() : name;
-
-        public IReadOnlyCollection<CodedValidationException> ValidateObject(Base instance, ClassMapping mapping, PocoValidationContext context) => [];
-    }
 }

@@ -128,27 +128,16 @@ public static class PrefetchReader
 
     private static Resource? Parse(JsonElement value, string path, List<RequestIssue> issues, List<string> notes)
     {
+        Resource? resource;
+        string? firstError = null;
         try
         {
-            return value.Deserialize<Resource>(CdsJson.Fhir);
+            resource = value.Deserialize<Resource>(CdsJson.Fhir);
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
         {
-            // Structurally wrong elements inside a resource (a code written as a plain string
-            // where R4 wants a CodeableConcept, a coding object where it wants an array) are
-            // emptied and the rest is read. Dropping the whole resource could hide a malignancy;
-            // the card says that data was read in part. A search Bundle whose own structure is
-            // wrong (entry not an array, an entry that is null) is not a search result: 400.
-            var first = e.Exceptions.FirstOrDefault()?.Message;
-            var removed = FhirReadInPart.Repair(readInPart);
-            if (readInPart is Bundle && removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
-            {
-                issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (first is null ? "." : $" ({Shorten(first)})"), IssueType.Structure));
-                return null;
-            }
-
-            notes.Add($"Prefetch '{path["prefetch.".Length..]}': " + FhirReadInPart.Describe(removed, first) + "; the rest was read.");
-            return readInPart;
+            resource = readInPart;
+            firstError = e.Exceptions.FirstOrDefault()?.Message ?? e.Message;
         }
         catch (DeserializationFailedException e)
         {
@@ -160,6 +149,31 @@ public static class PrefetchReader
             issues.Add(new RequestIssue(path, $"{path} is not FHIR JSON: {Shorten(e.Message)}", IssueType.Structure));
             return null;
         }
+
+        if (resource is null)
+        {
+            return null;
+        }
+
+        // Structurally wrong elements inside a resource (a code written as a plain string where
+        // R4 wants a CodeableConcept, a coding object where it wants an array) are emptied and the
+        // rest is read. Dropping the whole resource could hide a malignancy; the card says that
+        // data was read in part. A search Bundle whose own structure is wrong (entry not an array,
+        // an entry that is null) is not a search result: 400.
+        var removed = firstError is null ? FhirReadInPart.RepairIfNeeded(resource) : FhirReadInPart.Repair(resource);
+        if (removed.Count == 0 && firstError is null)
+        {
+            return resource;
+        }
+
+        if (resource is Bundle && removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
+        {
+            issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (firstError is null ? "." : $" ({Shorten(firstError)})"), IssueType.Structure));
+            return null;
+        }
+
+        notes.Add($"Prefetch '{path["prefetch.".Length..]}': " + FhirReadInPart.Describe(removed, firstError) + "; the rest was read.");
+        return resource;
     }
 
     /// <summary>
