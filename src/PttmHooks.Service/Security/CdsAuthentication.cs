@@ -303,11 +303,18 @@ internal sealed class CdsClientRequirement : IAuthorizationRequirement;
 /// <summary>
 /// Lets an authenticated client through; lets an unauthenticated call through only when
 /// <c>Cds:Authentication:Required</c> is false (Development) and the call sent no token at all
-/// (a token that is sent is checked, and a bad one is refused), with a warning on every such call.
+/// (a token that is sent is checked, and a bad one is refused). Such calls are warned about on the
+/// first one and then at most once a minute, with the count since the last warning: a warning on
+/// every call was half the console's output under load, and its lock showed in the profile
+/// (bench/README.md). Every such call's span still says so.
 /// </summary>
-internal sealed class CdsClientAuthorizationHandler(IOptions<CdsOptions> options, ILogger<CdsClientAuthorizationHandler> logger)
+internal sealed class CdsClientAuthorizationHandler(IOptions<CdsOptions> options, ILogger<CdsClientAuthorizationHandler> logger, TimeProvider time)
     : AuthorizationHandler<CdsClientRequirement>
 {
+    private static readonly long s_warnEvery = TimeSpan.FromMinutes(1).Ticks;
+    private long _nextWarning = long.MinValue;
+    private long _unwarned;
+
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, CdsClientRequirement requirement)
     {
         if (context.User.HasClaim(c => c.Type == CdsClients.ClientClaim))
@@ -316,7 +323,15 @@ internal sealed class CdsClientAuthorizationHandler(IOptions<CdsOptions> options
         }
         else if (!options.Value.Authentication.Required && context.Resource is HttpContext http && http.Request.Headers.Authorization.Count == 0)
         {
-            Log.UnauthenticatedCall(logger, http.Request.Method, http.Request.Path.Value ?? "/");
+            var calls = Interlocked.Increment(ref _unwarned);
+            var now = time.GetUtcNow().UtcTicks;
+            var next = Interlocked.Read(ref _nextWarning);
+            if (now >= next && Interlocked.CompareExchange(ref _nextWarning, now + s_warnEvery, next) == next)
+            {
+                calls = Interlocked.Exchange(ref _unwarned, 0);
+                Log.UnauthenticatedCall(logger, http.Request.Method, http.Request.Path.Value ?? "/", calls);
+            }
+
             Activity.Current?.SetTag("pttm.auth", "disabled");
             Activity.Current?.AddEvent(new ActivityEvent("unauthenticated call: Cds:Authentication:Required=false"));
             context.Succeed(requirement);

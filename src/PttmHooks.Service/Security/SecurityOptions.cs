@@ -11,7 +11,7 @@ public sealed class CdsAuthenticationOptions
 {
     /// <summary>
     /// Every call must carry a valid client JWT. May be false only in the Development environment,
-    /// for local trials: unauthenticated calls are then answered (with a warning on each), and a
+    /// for local trials: unauthenticated calls are then answered (with a warning on the first and then at most once a minute), and a
     /// token that is sent is still checked.
     /// </summary>
     /// <value>true.</value>

@@ -66,8 +66,8 @@ internal static partial class Log
     public static partial void TokenRejected(ILogger logger, string reason, string client, string path);
 
     [LoggerMessage(EventId = 2302, Level = LogLevel.Warning,
-        Message = "Unauthenticated {Method} {Path} answered: caller authentication is not required (Cds:Authentication:Required=false, local trials only)")]
-    public static partial void UnauthenticatedCall(ILogger logger, string method, string path);
+        Message = "Unauthenticated {Method} {Path} answered: caller authentication is not required (Cds:Authentication:Required=false, local trials only); {Calls} unauthenticated call(s) since the last such warning, which is repeated at most once a minute")]
+    public static partial void UnauthenticatedCall(ILogger logger, string method, string path, long calls);
 
     [LoggerMessage(EventId = 2303, Level = LogLevel.Information,
         Message = "Key set of CDS client {Client} fetched: {Count} key(s) ({Why})")]

@@ -194,24 +194,30 @@ public sealed class SecuritySettingsTests
     }
 
     [Fact]
-    public async Task Development_without_authentication_warns_at_start_up_and_on_every_unauthenticated_call()
+    public async Task Development_without_authentication_warns_at_start_up_and_on_unauthenticated_calls_once_a_minute()
     {
         using var app = new ServiceApp(new Dictionary<string, string?> { ["Cds:Authentication:Required"] = "false" });
+        var start = app.Time.GetUtcNow();
 
         using var discovery = await app.GetAsync("/cds-services");
         using var again = await app.GetAsync("/cds-services");
         using var hook = await app.PostJsonAsync(Http.ServicePath, Http.MinimalRequest());
+        app.Time.SetUtcNow(start.AddSeconds(59));
+        using var stillQuiet = await app.PostJsonAsync(Http.ServicePath, Http.MinimalRequest());
+        app.Time.SetUtcNow(start.AddSeconds(61));
+        using var aMinuteOn = await app.PostJsonAsync(Http.ServicePath, Http.MinimalRequest());
 
-        Assert.Equal(HttpStatusCode.OK, discovery.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, hook.StatusCode);
+        Assert.All(new[] { discovery, again, hook, stillQuiet, aMinuteOn }, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
         var records = app.Logs.GetSnapshot();
         var startup = Assert.Single(records, r => r.Id.Id == 1001);
         Assert.Equal(LogLevel.Warning, startup.Level);
         Assert.Contains("NOT REQUIRED", startup.Message, StringComparison.Ordinal);
         var calls = records.Where(r => r.Id.Id == 2302).ToList();
-        Assert.Equal(3, calls.Count);
+        Assert.Equal(2, calls.Count);
         Assert.All(calls, r => Assert.Equal(LogLevel.Warning, r.Level));
-        Assert.Contains(calls, r => r.Message.StartsWith("Unauthenticated POST " + Http.ServicePath, StringComparison.Ordinal));
+        Assert.StartsWith("Unauthenticated GET /cds-services", calls[0].Message, StringComparison.Ordinal);
+        Assert.Contains("; 1 unauthenticated call(s) since", calls[0].Message, StringComparison.Ordinal);
+        Assert.StartsWith("Unauthenticated POST " + Http.ServicePath, calls[1].Message, StringComparison.Ordinal);
+        Assert.Contains("; 4 unauthenticated call(s) since", calls[1].Message, StringComparison.Ordinal);
     }
 }
