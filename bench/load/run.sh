@@ -9,6 +9,7 @@ cd "$(dirname "$0")/../.."
 PORT=${PORT:-5400}            # the service
 FHIR_PORT=${FHIR_PORT:-5401}  # the delayed FHIR server of the fallback runs
 DURATION=${DURATION:-20}      # seconds per wrk run
+WARMUP=${WARMUP:-60}          # seconds of load before the first measured run (tiered JIT settles in about a minute)
 SOAK=${SOAK:-300}             # seconds of soak (0: none)
 FHIR_DELAY_MS=${FHIR_DELAY_MS:-200}
 command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
@@ -39,6 +40,8 @@ for _ in $(seq 1 60); do grep -q "FHIR server at" "$work/fhir.log" 2>/dev/null &
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:${PORT}/health/live" >/dev/null 2>&1 && break; sleep 1; done
 curl -sf "http://127.0.0.1:${PORT}/health/live" >/dev/null || { echo "load: the service did not start:" >&2; tail -20 "$work/service.log" >&2; exit 1; }
 
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$service/stat"; }
 rss_mb() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$service/status"; }
 # One call of each kind, checked, before any load: the card must be there.
 for body in seed004 large-5000 fallback; do
@@ -47,47 +50,53 @@ for body in seed004 large-5000 fallback; do
 done
 rest=$(rss_mb)
 
-# Runs wrk; prints "requests/s p50_ms p99_ms non2xx".
+# Runs wrk; prints "requests/s p50_ms p99_ms non2xx cpu_us_per_request" (the service's user+system CPU).
 to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); v/=1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v*=1000 } printf "%.2f", v }'; }
 run() {
   local connections=$1 seconds=$2; shift 2
   local threads=$(( connections < 2 ? 1 : 2 ))
-  local out
+  local out cpu0 cpu1
+  cpu0=$(cpu_ticks)
   out=$(wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s bench/load/post.lua "$url" -- "$@")
+  cpu1=$(cpu_ticks)
   echo "$out" >>"$work/wrk.log"
-  local rps p50 p99 bad
+  local rps p50 p99 bad n
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
   p50=$(awk '$1 == "50%" { print $2 }' <<<"$out" | to_ms)
   p99=$(awk '$1 == "99%" { print $2 }' <<<"$out" | to_ms)
   bad=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
-  echo "$rps $p50 $p99 ${bad:-0}"
+  n=$(awk '/requests in/ { print $1 }' <<<"$out")
+  echo "$rps $p50 $p99 ${bad:-0} $(( (cpu1 - cpu0) * 1000000 / ticks / (n > 0 ? n : 1) ))"
 }
 peak=0
 sample_rss() { while kill -0 "$service" 2>/dev/null; do r=$(rss_mb); echo "$r" >>"$work/rss"; sleep 1; done; }
 sample_rss & pids+=($!)
 
-row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@"; }
+row() { printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$@"; }
 echo
-echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%d); wrk beside the service; ${DURATION} s per run."
+echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%Y-%m-%d); wrk beside the service; ${WARMUP} s of warm-up, then ${DURATION} s per run; commit $(git rev-parse --short HEAD)."
 echo
-row "request" "connections" "requests/s" "p50 ms" "p99 ms" "non-2xx"
-row "---" "---:" "---:" "---:" "---:" "---:"
-# Warm-up (JIT, tiered compilation), not reported.
-run 16 5 "$work/requests/seed004.json" >/dev/null
+row "request" "connections" "requests/s" "p50 ms" "p99 ms" "non-2xx" "service CPU µs/request"
+row "---" "---:" "---:" "---:" "---:" "---:" "---:"
+# Warm-up, not reported: tiered compilation is still recompiling hot methods for the first minute
+# under load (the JIT was 9 % of CPU after 15 s, none after 60 s), so every path is run first.
+run 16 "$WARMUP" "$work"/requests/samples/*.json "$work/requests/seed004.json" >/dev/null
+run 1 10 "$work/requests/large-5000.json" >/dev/null
+run 16 5 "$work/requests/fallback.json" >/dev/null
 for c in 1 16 64; do
-  read -r rps p50 p99 bad < <(run "$c" "$DURATION" "$work/requests/seed004.json")
-  row "seed004, full prefetch ($(( $(stat -c %s "$work/requests/seed004.json") / 1024 )) KB)" "$c" "$rps" "$p50" "$p99" "$bad"
+  read -r rps p50 p99 bad cpu < <(run "$c" "$DURATION" "$work/requests/seed004.json")
+  row "seed004, full prefetch ($(( $(stat -c %s "$work/requests/seed004.json") / 1024 )) KB)" "$c" "$rps" "$p50" "$p99" "$bad" "$cpu"
 done
 loaded=$(sort -n "$work/rss" | tail -1)
-read -r rps p50 p99 bad < <(run 16 "$DURATION" "$work"/requests/samples/*.json)
-row "all 18 samples in turn, full prefetch" 16 "$rps" "$p50" "$p99" "$bad"
+read -r rps p50 p99 bad cpu < <(run 16 "$DURATION" "$work"/requests/samples/*.json)
+row "all 18 samples in turn, full prefetch" 16 "$rps" "$p50" "$p99" "$bad" "$cpu"
 for c in 1 16; do
-  read -r rps p50 p99 bad < <(run "$c" "$DURATION" "$work/requests/large-5000.json")
-  row "5,000 prefetched resources ($(( $(stat -c %s "$work/requests/large-5000.json") / 1024 )) KB)" "$c" "$rps" "$p50" "$p99" "$bad"
+  read -r rps p50 p99 bad cpu < <(run "$c" "$DURATION" "$work/requests/large-5000.json")
+  row "5,000 prefetched resources ($(( $(stat -c %s "$work/requests/large-5000.json") / 1024 )) KB)" "$c" "$rps" "$p50" "$p99" "$bad" "$cpu"
 done
 for c in 1 16; do
-  read -r rps p50 p99 bad < <(run "$c" "$DURATION" "$work/requests/fallback.json")
-  row "no prefetch: 10 FHIR queries, each answered after ${FHIR_DELAY_MS} ms" "$c" "$rps" "$p50" "$p99" "$bad"
+  read -r rps p50 p99 bad cpu < <(run "$c" "$DURATION" "$work/requests/fallback.json")
+  row "no prefetch: 10 FHIR queries, each answered after ${FHIR_DELAY_MS} ms" "$c" "$rps" "$p50" "$p99" "$bad" "$cpu"
 done
 loaded=$(sort -n "$work/rss" | tail -1)
 echo
@@ -95,7 +104,7 @@ echo "Resident memory: at rest ${rest} MB; peak under load ${loaded} MB."
 if [ "$SOAK" -gt 0 ]; then
   : >"$work/rss"
   start=$(rss_mb)
-  read -r rps p50 p99 bad < <(run 16 "$SOAK" "$work"/requests/samples/*.json "$work/requests/seed004.json" "$work/requests/fallback.json")
+  read -r rps p50 p99 bad cpu < <(run 16 "$SOAK" "$work"/requests/samples/*.json "$work/requests/seed004.json" "$work/requests/fallback.json")
   end=$(rss_mb)
   max=$(sort -n "$work/rss" | tail -1)
   echo "Soak: ${SOAK} s at 16 connections (samples, seed004 and the fallback in turn): ${rps} requests/s, p99 ${p99} ms, non-2xx ${bad}; resident memory ${start} MB at the start, ${max} MB at most, ${end} MB at the end."

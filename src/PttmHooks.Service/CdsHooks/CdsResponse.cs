@@ -117,6 +117,7 @@ public sealed record CdsAction
 
     /// <summary>The resource to create or update (FHIR JSON).</summary>
     [JsonPropertyName("resource")]
+    [JsonConverter(typeof(FhirResourceJsonConverter))]
     public Resource? Resource { get; init; }
 }
 

@@ -20,7 +20,7 @@ public static partial class FhirReadInPart
     /// an element in overflow (the SDK, parsing without a validator as <see cref="CdsJson.Fhir"/>
     /// does, accepts an object where R4 has an array, and the reverse, without a word) or a null
     /// item in a list (<c>[null, {…}]</c> passes its parser). A walk of the resource that allocates
-    /// one enumerator per complex element; primitives' own children (extensions) are not visited.
+    /// one enumerator per complex element; primitives are not visited (see below).
     /// A validator that reported these while parsing was measured at half as much again as the
     /// parse itself (Firely's delayed-validation bookkeeping), so the hot path checks afterwards.
     /// </summary>
@@ -41,14 +41,24 @@ public static partial class FhirReadInPart
         {
             switch (value)
             {
+                // Most elements are primitives. A primitive in the wrong shape ("status": ["final"])
+                // lands in its parent's overflow, and an unknown member inside one is a parse
+                // error: a primitive itself never needs a look.
+                case PrimitiveType:
+                    break;
                 case Base child when NeedsRepair(child):
                     return true;
                 case IList list:
                     for (var i = 0; i < list.Count; i++)
                     {
-                        if (list[i] is not Base item || NeedsRepair(item))
+                        switch (list[i])
                         {
-                            return true;
+                            case null:
+                                return true;
+                            case PrimitiveType:
+                                break;
+                            case Base item when NeedsRepair(item):
+                                return true;
                         }
                     }
 

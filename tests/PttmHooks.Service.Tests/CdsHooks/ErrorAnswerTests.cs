@@ -256,6 +256,7 @@ public sealed class ErrorAnswerTests(AppHost host) : IClassFixture<AppHost>
     [InlineData("""{"resourceType": "Condition", "id": "bad", "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}, "code": {"coding": {"system": "http://snomed.info/sct", "code": "38341003"}}, "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.code.coding")]
     [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"text": "hypertension"}, "subject": [{"reference": "Patient/seed004"}]}""", "Bundle.entry[0].resource.subject")]
     [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"coding": [null, {"system": "http://snomed.info/sct", "code": "38341003"}]}, "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.code.coding[0]")]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"text": "hypertension"}, "recordedDate": ["2026-01-01"], "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.recordedDate")]
     public async Task Resource_with_a_misshapen_element_is_read_in_part_and_the_card_says_so(string resource, string element)
     {
         var request = App.CaseRequest("seed004-breast-history-hypoxaemia-vq");
