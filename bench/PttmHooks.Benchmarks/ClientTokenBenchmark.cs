@@ -107,7 +107,7 @@ public class ClientTokenBenchmark
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SignOnly());
         }
 
-        using var response = _client.Send(request);
+        using var response = _client.SendAsync(request).GetAwaiter().GetResult();
         var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         return response.StatusCode == HttpStatusCode.OK ? text : throw new InvalidOperationException($"{Alg}: HTTP {(int)response.StatusCode}: {text}");
     }
