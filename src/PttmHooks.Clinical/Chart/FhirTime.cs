@@ -19,7 +19,7 @@ internal static class FhirTime
 
     public static TimeSpanOf? Of(FhirDateTime? dt)
     {
-        if (dt?.Value is not { } text || !(TryParseCommon(text, out var start) || dt.TryToDateTimeOffset(TimeSpan.Zero, out start)))
+        if (dt?.Value is not { } text || !dt.TryToDateTimeOffset(TimeSpan.Zero, out var start))
         {
             return null;
         }
@@ -33,29 +33,6 @@ internal static class FhirTime
             _ => start,
         };
         return new TimeSpanOf(start, end);
-    }
-
-    // The shapes FHIR dateTime takes in practice. The Firely SDK's parser (a regular expression
-    // and a cache) was 5 % of a hook call's CPU under load (bench/README.md); these exact formats
-    // are read by the BCL, and anything else (leap seconds, unusual fractions) still goes to it.
-    private static readonly string[] s_formats =
-    [
-        "yyyy-MM-dd'T'HH:mm:ssK", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFFK", "yyyy-MM-dd", "yyyy-MM", "yyyy",
-    ];
-
-    /// <summary>A FHIR dateTime in one of its common shapes; a value with no offset is read as UTC.</summary>
-    internal static bool TryParseCommon(string text, out DateTimeOffset value)
-    {
-        // The BCL's K also takes no offset at all for a time; FHIR requires one there, and such a
-        // value is left to the SDK (which reads it as UTC too).
-        var time = text.Length > 10;
-        if (time && !(text.EndsWith('Z') || text[^6] is '+' or '-'))
-        {
-            value = default;
-            return false;
-        }
-
-        return DateTimeOffset.TryParseExact(text, s_formats, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out value);
     }
 
     private static TimeSpanOf? Of(Period period)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
@@ -133,10 +132,7 @@ public static class PrefetchReader
         string? firstError = null;
         try
         {
-            // From the value's own UTF-8 bytes in the request body: JsonElement.Deserialize
-            // writes the element out again before reading it, which made the Firely SDK's parse
-            // of a 300-resource prefetch about 40 % slower (ParseBreakdownBenchmark, bench/README.md).
-            resource = JsonSerializer.Deserialize<Resource>(JsonMarshal.GetRawUtf8Value(value), CdsJson.Fhir);
+            resource = value.Deserialize<Resource>(CdsJson.Fhir);
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
         {
