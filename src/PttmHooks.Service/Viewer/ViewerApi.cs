@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Cors;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using PttmHooks.Service.ApiDocs;
 using PttmHooks.Service.CdsHooks;
@@ -16,8 +17,25 @@ namespace PttmHooks.Service.Viewer;
 /// </summary>
 public static class ViewerApi
 {
-    /// <summary>The largest body the viewer's own endpoints read (a card's Markdown detail, a token request).</summary>
-    public const long MaxBodyBytes = 1024 * 1024;
+    /// <summary>
+    /// The largest body the viewer's own endpoints read (a card's Markdown detail, a token request).
+    /// A card's detail is a few KB (its evidence rows are bounded whatever the chart's size).
+    /// </summary>
+    public const long MaxBodyBytes = 256 * 1024;
+
+    /// <summary>
+    /// The rate-limiting policy of <c>/viewer/markdown</c>, the one viewer endpoint that does work
+    /// for whoever calls it without a token: at most <see cref="MarkdownPermits"/> renders at once
+    /// and <see cref="MarkdownQueue"/> waiting; beyond that, 503 with <c>Retry-After</c>. It matters
+    /// only where the viewer is switched on outside Development.
+    /// </summary>
+    public const string MarkdownLimiter = "viewer-markdown";
+
+    /// <summary>Markdown renders at once.</summary>
+    public const int MarkdownPermits = 2;
+
+    /// <summary>Markdown renders waiting for a permit.</summary>
+    public const int MarkdownQueue = 8;
 
     // The page loads only its own files and calls only this service: no CDN, no font host, no
     // inline script or style, no framing, no plugins.
@@ -42,6 +60,23 @@ public static class ViewerApi
         services.AddSingleton<IValidateOptions<ViewerOptions>, ViewerOptionsValidator>();
         services.AddSingleton<ViewerSamples>();
         services.AddSingleton<DevelopmentTokens>();
+        services.AddRateLimiter(limits =>
+        {
+            limits.AddConcurrencyLimiter(MarkdownLimiter, concurrency =>
+            {
+                concurrency.PermitLimit = MarkdownPermits;
+                concurrency.QueueLimit = MarkdownQueue;
+                concurrency.QueueProcessingOrder = System.Threading.RateLimiting.QueueProcessingOrder.OldestFirst;
+            });
+            limits.OnRejected = (context, _) =>
+            {
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+                return new ValueTask(OperationOutcomeResult.Error(
+                    StatusCodes.Status503ServiceUnavailable,
+                    $"The viewer renders at most {MarkdownPermits} card details at once ({MarkdownQueue} waiting); try again in a second.",
+                    IssueType.Throttled).ExecuteAsync(context.HttpContext));
+            };
+        });
         return services;
     }
 
@@ -69,12 +104,14 @@ public static class ViewerApi
             app.MapGet(path, (HttpContext http) => Asset(http, resource, contentType)).ExcludeFromDescription().WithMetadata(s_noCors);
         }
 
+        app.UseRateLimiter();
+
         // Same-origin only: no CORS policy applies to the page or its endpoints.
         var viewer = app.MapGroup("/viewer").ExcludeFromDescription().WithMetadata(s_noCors);
         viewer.MapGet("/config", GetConfig);
         viewer.MapGet("/samples", GetSamples);
         viewer.MapGet("/samples/{id}/request", GetSampleRequest);
-        viewer.MapPost("/markdown", PostMarkdown);
+        viewer.MapPost("/markdown", PostMarkdown).RequireRateLimiting(MarkdownLimiter);
         if (tokens.Available)
         {
             viewer.MapPost("/token", PostToken);

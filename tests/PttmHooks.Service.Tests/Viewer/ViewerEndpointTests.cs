@@ -1,7 +1,14 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using PttmHooks.Service.Tests.Support;
+using PttmHooks.Service.Viewer;
 
 namespace PttmHooks.Service.Tests.Viewer;
 
@@ -124,6 +131,50 @@ public sealed class ViewerEndpointTests(AppHost host) : IClassFixture<AppHost>
         using var response = await App.PostAsync("/viewer/markdown", body, contentType);
 
         await response.ErrorAsync(status);
+    }
+
+    [Fact]
+    public async Task The_markdown_endpoint_refuses_a_body_over_its_limit_with_413()
+    {
+        var markdown = new string('x', (int)ViewerApi.MaxBodyBytes);
+
+        using var response = await App.PostJsonAsync("/viewer/markdown", new JsonObject { ["markdown"] = markdown });
+
+        var issue = Assert.Single(await response.ErrorAsync(HttpStatusCode.RequestEntityTooLarge));
+        Assert.Contains("262,144 bytes", issue.Diagnostics, StringComparison.Ordinal);
+        await App.StillAnswersDiscoveryAsync();
+    }
+
+    [Fact]
+    public void The_markdown_endpoint_alone_is_rate_limited()
+    {
+        var endpoints = App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        string? Policy(string pattern) => endpoints.Single(e => e.RoutePattern.RawText == pattern).Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName;
+
+        Assert.Equal(ViewerApi.MarkdownLimiter, Policy("/viewer/markdown"));
+        Assert.Null(Policy("/viewer/config"));
+        Assert.Null(Policy("/cds-services/{id}"));
+    }
+
+    [Fact]
+    public async Task A_markdown_render_refused_by_the_limiter_is_503_with_Retry_After_and_an_OperationOutcome()
+    {
+        var options = App.Services.GetRequiredService<IOptions<RateLimiterOptions>>().Value;
+        using var limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 });
+        using var held = limiter.AttemptAcquire();
+        using var refused = limiter.AttemptAcquire();
+        var http = new DefaultHttpContext { RequestServices = App.Services };
+        http.Response.Body = new MemoryStream();
+
+        await options.OnRejected!(new OnRejectedContext { HttpContext = http, Lease = refused }, TestContext.Current.CancellationToken);
+
+        Assert.False(refused.IsAcquired);
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, http.Response.StatusCode);
+        Assert.Equal("1", http.Response.Headers.RetryAfter.ToString());
+        http.Response.Body.Position = 0;
+        var outcome = JsonNode.Parse(http.Response.Body)!;
+        Assert.Equal("OperationOutcome", (string)outcome["resourceType"]!);
+        Assert.Equal("throttled", (string)outcome["issue"]![0]!["code"]!);
     }
 
     [Fact]
