@@ -122,7 +122,7 @@ public sealed class ViewerBrowserTests(ChromiumFixture chromium) : IClassFixture
         await card.GetByLabel("Override reason").SelectOptionAsync(new SelectOptionValue { Label = "Already evaluated" });
         await card.GetByLabel("Comment (optional)").FillAsync("Cytology sent yesterday");
         await card.GetByRole(AriaRole.Button, new() { Name = "Override this card" }).ClickAsync();
-        await Assertions.Expect(card.Locator(".feedback-status")).ToContainTextAsync("overridden (\"Already evaluated\")", new() { Timeout = (float)s_wait.TotalMilliseconds });
+        await Assertions.Expect(card.Locator(".feedback-status")).ToContainTextAsync("Feedback recorded by the service: overridden (\"Already evaluated\")", new() { Timeout = (float)s_wait.TotalMilliseconds });
 
         var record = AssertFeedbackLogged(service.App.Logs, (await card.GetAttributeAsync("data-card-uuid"))!, "overridden", acceptedCount: "0");
         Assert.Contains(record.StructuredState!, p => p.Key == "OverrideReason" && p.Value == "already-evaluated");
