@@ -146,31 +146,17 @@ internal sealed record ChartEvaluation(
     {
         var notes = new List<string>();
         Bundle bundle;
+        string? firstError = null;
         try
         {
             bundle = root.Deserialize<Bundle>(CdsJson.Fhir) ?? throw CliException.BadInput($"{path} is an empty Bundle.");
-            if (FhirReadInPart.RepairIfNeeded(bundle) is { Count: > 0 } removed)
-            {
-                if (removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
-                {
-                    throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read.");
-                }
-
-                notes.Add($"Bundle: {FhirReadInPart.Describe(removed, null)}; the rest was read.");
-            }
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Bundle partial)
         {
             // As the service reads prefetch (README reading 22): invalid elements are skipped, the
             // rest counts; dropping the whole resource could hide a malignancy.
-            var removed = FhirReadInPart.Repair(partial);
-            if (removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
-            {
-                throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read ({Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)})");
-            }
-
             bundle = partial;
-            notes.Add($"Bundle: {FhirReadInPart.Describe(removed, e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}; the rest was read.");
+            firstError = e.Exceptions.FirstOrDefault()?.Message ?? e.Message;
         }
         catch (DeserializationFailedException e)
         {
@@ -179,6 +165,17 @@ internal sealed record ChartEvaluation(
         catch (JsonException e)
         {
             throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Message)}");
+        }
+
+        var (broken, note) = FhirReadInPart.Settle(bundle, firstError);
+        if (broken is not null)
+        {
+            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (firstError is null ? "." : $" ({Shorten(firstError)})"));
+        }
+
+        if (note is not null)
+        {
+            notes.Add($"Bundle: {note}; the rest was read.");
         }
 
         var resources = new List<Resource>();

@@ -320,11 +320,11 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
         try
         {
             var resource = JsonSerializer.Deserialize<Resource>(line, CdsJson.Fhir);
-            return (resource, resource is not null && FhirReadInPart.RepairIfNeeded(resource).Count > 0);
+            return (resource, resource is not null && FhirReadInPart.Settle(resource, null) != default);
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
         {
-            FhirReadInPart.Repair(readInPart);
+            FhirReadInPart.Settle(readInPart, e.Exceptions.FirstOrDefault()?.Message ?? e.Message);
             return (readInPart, true);
         }
         catch (Exception e) when (e is DeserializationFailedException or JsonException or NotSupportedException)

@@ -14,7 +14,7 @@ public static class CdsJson
     // 630 µs with it, 183 µs without, for seed004's prefetch). The rule checks what it reads
     // (status, codes, units, dates) itself, so the hot path parses without it. Structural errors
     // (an object where a string belongs) are still reported, as DeserializationFailedException;
-    // an object where R4 has an array is not, and every reader checks FhirReadInPart.NeedsRepair.
+    // an object where R4 has an array is not, and every reader settles what it parsed with FhirReadInPart.Settle.
     private static readonly FhirJsonConverterOptions s_fhirConverter = new() { Validator = null };
 
     /// <summary>FHIR R4 JSON (prefetch values, OperationOutcome bodies).</summary>

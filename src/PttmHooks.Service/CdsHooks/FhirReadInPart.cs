@@ -69,8 +69,27 @@ public static partial class FhirReadInPart
         return false;
     }
 
-    /// <summary><see cref="Repair"/> when <see cref="NeedsRepair"/> says so; otherwise nothing is removed.</summary>
-    public static IReadOnlyList<string> RepairIfNeeded(Base resource) => NeedsRepair(resource) ? Repair(resource) : [];
+    /// <summary>
+    /// Settles a resource just parsed: repairs it when <see cref="NeedsRepair"/> says so, or always
+    /// when the parse reported <paramref name="firstError"/> (the SDK's partial result), and says
+    /// what that came to. The one decision every reader of FHIR JSON makes (prefetch, the FHIR
+    /// server's answers, the CLI's Bundles and export lines), so that they all read alike.
+    /// </summary>
+    /// <param name="resource">The resource parsed, or the SDK's partial result.</param>
+    /// <param name="firstError">The parse's first error message, when it reported any.</param>
+    public static Settled Settle(Resource resource, string? firstError)
+    {
+        ArgumentNullException.ThrowIfNull(resource);
+        var removed = firstError is null ? (NeedsRepair(resource) ? Repair(resource) : []) : Repair(resource);
+        if (removed.Count == 0 && firstError is null)
+        {
+            return default;
+        }
+
+        return resource is Bundle && removed.FirstOrDefault(IsBundleStructure) is { } broken
+            ? new Settled(broken, null)
+            : new Settled(null, Describe(removed, firstError));
+    }
 
     /// <summary>
     /// Empties the elements of <paramref name="resource"/> (and of everything in it) that cannot be
@@ -90,11 +109,11 @@ public static partial class FhirReadInPart
     /// own structure (its entry and link lists, an entry, an entry's resource slot) rather than an
     /// element inside one of its resources.
     /// </summary>
-    public static bool IsBundleStructure(string location) =>
+    private static bool IsBundleStructure(string location) =>
         location.StartsWith("Bundle", StringComparison.Ordinal) && !InsideEntryResource().IsMatch(location);
 
     /// <summary>A one-line account of what was skipped, for a card's data notes.</summary>
-    public static string Describe(IReadOnlyList<string> removed, string? firstError)
+    private static string Describe(IReadOnlyList<string> removed, string? firstError)
     {
         var where = removed.Count == 0 ? string.Empty : $" ({string.Join(", ", removed.Take(3))}{(removed.Count > 3 ? ", …" : string.Empty)})";
         return $"{Math.Max(removed.Count, 1)} element(s) that are not valid FHIR R4 were skipped{where}" + (firstError is null ? string.Empty : $"; first error: {Shorten(firstError)}");
@@ -165,3 +184,11 @@ public static partial class FhirReadInPart
     [GeneratedRegex(@"^Bundle\.entry\[\d+\]\.resource\.")]
     private static partial Regex InsideEntryResource();
 }
+
+/// <summary>What <see cref="FhirReadInPart.Settle"/> came to; both null when the resource was read whole.</summary>
+/// <param name="Broken">
+/// The first element of a search Bundle's own structure that could not be read (<c>Bundle.entry</c>):
+/// the value is not a Bundle to use.
+/// </param>
+/// <param name="Note">Otherwise, what was skipped ("2 element(s) that are not valid FHIR R4 were skipped (…)").</param>
+public readonly record struct Settled(string? Broken, string? Note);

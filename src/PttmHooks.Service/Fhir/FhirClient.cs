@@ -163,12 +163,12 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
             {
                 null => Failed("not-fhir", "the FHIR server's answer is empty"),
                 OperationOutcome outcome => Failed("operation-outcome", "the FHIR server answered with an OperationOutcome" + Diagnostics(outcome)),
-                _ => InPart(resource, FhirReadInPart.RepairIfNeeded(resource), null),
+                _ => InPart(resource, null),
             };
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource and not OperationOutcome)
         {
-            return InPart(readInPart, FhirReadInPart.Repair(readInPart), e.Exceptions.FirstOrDefault()?.Message);
+            return InPart(readInPart, e.Exceptions.FirstOrDefault()?.Message);
         }
         catch (DeserializationFailedException e)
         {
@@ -188,16 +188,12 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
     /// As prefetch is read (PrefetchReader): elements inside a resource that could not be read are
     /// emptied and the rest is read; a Bundle whose own structure cannot be read is not an answer.
     /// </summary>
-    private static FhirResponse InPart(Resource resource, IReadOnlyList<string> removed, string? firstError)
+    private static FhirResponse InPart(Resource resource, string? firstError)
     {
-        if (removed.Count == 0 && firstError is null)
-        {
-            return new FhirResponse(resource, null);
-        }
-
-        return resource is Bundle && removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken
+        var (broken, note) = FhirReadInPart.Settle(resource, firstError);
+        return broken is not null
             ? Failed("not-fhir", $"the FHIR server's answer is not a FHIR R4 Bundle ({broken} cannot be read{(firstError is null ? string.Empty : ": " + Shorten(firstError))})")
-            : new FhirResponse(resource, null, PartialNote: FhirReadInPart.Describe(removed, firstError));
+            : new FhirResponse(resource, null, PartialNote: note);
     }
 
     private static async Task<string?> OutcomeTextAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -160,19 +160,18 @@ public static class PrefetchReader
         // rest is read. Dropping the whole resource could hide a malignancy; the card says that
         // data was read in part. A search Bundle whose own structure is wrong (entry not an array,
         // an entry that is null) is not a search result: 400.
-        var removed = firstError is null ? FhirReadInPart.RepairIfNeeded(resource) : FhirReadInPart.Repair(resource);
-        if (removed.Count == 0 && firstError is null)
-        {
-            return resource;
-        }
-
-        if (resource is Bundle && removed.FirstOrDefault(FhirReadInPart.IsBundleStructure) is { } broken)
+        var (broken, note) = FhirReadInPart.Settle(resource, firstError);
+        if (broken is not null)
         {
             issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (firstError is null ? "." : $" ({Shorten(firstError)})"), IssueType.Structure));
             return null;
         }
 
-        notes.Add($"Prefetch '{path["prefetch.".Length..]}': " + FhirReadInPart.Describe(removed, firstError) + "; the rest was read.");
+        if (note is not null)
+        {
+            notes.Add($"Prefetch '{path["prefetch.".Length..]}': {note}; the rest was read.");
+        }
+
         return resource;
     }
 

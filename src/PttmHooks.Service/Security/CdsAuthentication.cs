@@ -323,13 +323,12 @@ internal sealed class CdsClientAuthorizationHandler(IOptions<CdsOptions> options
         }
         else if (!options.Value.Authentication.Required && context.Resource is HttpContext http && http.Request.Headers.Authorization.Count == 0)
         {
-            var calls = Interlocked.Increment(ref _unwarned);
+            Interlocked.Increment(ref _unwarned);
             var now = time.GetUtcNow().UtcTicks;
             var next = Interlocked.Read(ref _nextWarning);
             if (now >= next && Interlocked.CompareExchange(ref _nextWarning, now + s_warnEvery, next) == next)
             {
-                calls = Interlocked.Exchange(ref _unwarned, 0);
-                Log.UnauthenticatedCall(logger, http.Request.Method, http.Request.Path.Value ?? "/", calls);
+                Log.UnauthenticatedCall(logger, http.Request.Method, http.Request.Path.Value ?? "/", Interlocked.Exchange(ref _unwarned, 0));
             }
 
             Activity.Current?.SetTag("pttm.auth", "disabled");
