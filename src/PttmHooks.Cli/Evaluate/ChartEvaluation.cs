@@ -100,6 +100,19 @@ internal sealed record ChartEvaluation(
     }
 
     /// <summary>
+    /// The <c>fhirAuthorization</c> the CLI sends as a CDS client (here and in <c>samples</c>): the
+    /// bearer <paramref name="token"/> with read scopes for what the rule reads.
+    /// </summary>
+    internal static JsonObject FhirAuthorization(string token) => new()
+    {
+        ["access_token"] = token,
+        ["token_type"] = "Bearer",
+        ["expires_in"] = 300,
+        ["scope"] = "patient/Patient.read patient/Condition.read patient/Observation.read patient/DiagnosticReport.read",
+        ["subject"] = "pttm-hooks-cli",
+    };
+
+    /// <summary>
     /// Evaluates <paramref name="patientId"/>'s chart on <paramref name="fhirServer"/>: a hook request
     /// with no prefetch, so that every key of the discovery document is fetched by the service's own fetcher.
     /// </summary>
@@ -122,14 +135,7 @@ internal sealed record ChartEvaluation(
         };
         if (token is not null)
         {
-            body["fhirAuthorization"] = new JsonObject
-            {
-                ["access_token"] = token,
-                ["token_type"] = "Bearer",
-                ["expires_in"] = 300,
-                ["scope"] = "patient/Patient.read patient/Condition.read patient/Observation.read patient/DiagnosticReport.read",
-                ["subject"] = "pttm-hooks-cli",
-            };
+            body["fhirAuthorization"] = FhirAuthorization(token);
         }
 
         using var document = JsonDocument.Parse(body.ToJsonString());

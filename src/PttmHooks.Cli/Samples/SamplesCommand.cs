@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using PttmHooks.Cli.Evaluate;
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Samples;
 
@@ -254,14 +255,7 @@ internal static class SamplesCommand
             throw new InvalidOperationException($"The environment variable {tokenEnv} (--token-env) is not set.");
         }
 
-        body["fhirAuthorization"] = new JsonObject
-        {
-            ["access_token"] = token,
-            ["token_type"] = "Bearer",
-            ["expires_in"] = 300,
-            ["scope"] = "patient/Patient.read patient/Condition.read patient/Observation.read patient/DiagnosticReport.read",
-            ["subject"] = "pttm-hooks-cli",
-        };
+        body["fhirAuthorization"] = ChartEvaluation.FhirAuthorization(token);
     }
 
     internal static string CasesFolder(DirectoryInfo? given)
