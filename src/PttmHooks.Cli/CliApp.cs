@@ -141,7 +141,7 @@ internal static class CommandRunner
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            await error.WriteLineAsync($"error: an unexpected {e.GetType().Name}: {e.Message} (this is a bug in pttm-hooks; please report it with the command you ran).").ConfigureAwait(false);
+            await error.WriteLineAsync($"error: an unexpected {e.GetType().Name}: {e.Message} {(Environment.GetEnvironmentVariable("PTTM_DEBUG") is null ? "" : e.StackTrace)} (this is a bug in pttm-hooks; please report it with the command you ran).").ConfigureAwait(false);
             return ExitCodes.Failed;
         }
     }

@@ -173,15 +173,15 @@ internal sealed record ChartEvaluation(
             throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Message)}");
         }
 
-        var (broken, note) = FhirReadInPart.Settle(bundle, firstError);
-        if (broken is not null)
+        var settled = FhirReadInPart.Settle(bundle, firstError, "file");
+        if (settled.Broken is { } broken)
         {
             throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (firstError is null ? "." : $" ({Shorten(firstError)})"));
         }
 
-        if (note is not null)
+        foreach (var note in settled.Notes ?? [])
         {
-            notes.Add($"Bundle: {note}; the rest was read.");
+            notes.Add($"Bundle: {note}.");
         }
 
         var resources = new List<Resource>();
@@ -279,8 +279,20 @@ internal sealed record ChartEvaluation(
     {
         try
         {
-            using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 256 });
+            // A file saved by a Windows editor starts with a byte order mark: a person's file, not
+            // an EHR's request, so it is skipped rather than refused.
+            var bytes = File.ReadAllBytes(path).AsMemory();
+            if (JsonInput.HasByteOrderMark(bytes.Span))
+            {
+                bytes = bytes[3..];
+            }
+
+            if (JsonInput.Check(bytes.Span, path) is { } problem)
+            {
+                throw CliException.BadInput(problem);
+            }
+
+            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = JsonInput.MaxDepth, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

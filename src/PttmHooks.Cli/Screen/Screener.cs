@@ -317,17 +317,23 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
     /// </summary>
     private static (Resource? Resource, bool InPart) Read(ReadOnlySpan<byte> line)
     {
+        if (JsonInput.Check(line, "line") is not null)
+        {
+            return (null, false);
+        }
+
         try
         {
             var resource = JsonSerializer.Deserialize<Resource>(line, CdsJson.Fhir);
-            return (resource, resource is not null && FhirReadInPart.Settle(resource, null) != default);
+            return (resource, resource is not null && FhirReadInPart.Settle(resource, null, "file").InPart);
         }
         catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
         {
-            FhirReadInPart.Settle(readInPart, e.Exceptions.FirstOrDefault()?.Message ?? e.Message);
+            FhirReadInPart.Settle(readInPart, e.Exceptions.FirstOrDefault()?.Message ?? e.Message, "file");
             return (readInPart, true);
         }
-        catch (Exception e) when (e is DeserializationFailedException or JsonException or NotSupportedException)
+        // InvalidOperationException: a string that is not UTF-8, or an escaped lone surrogate.
+        catch (Exception e) when (e is DeserializationFailedException or JsonException or NotSupportedException or InvalidOperationException)
         {
             return (null, false);
         }

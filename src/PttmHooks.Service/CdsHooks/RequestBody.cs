@@ -9,6 +9,10 @@ namespace PttmHooks.Service.CdsHooks;
 /// <summary>Reads a JSON request body: media type (415), size (413), syntax (400).</summary>
 internal static class RequestBody
 {
+    // Duplicate members are refused: which of two "status" members an EHR meant is a guess, and
+    // the Firely SDK and System.Text.Json would each take a different one.
+    private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = JsonInput.MaxDepth, AllowDuplicateProperties = false };
+
     /// <summary>
     /// Reads and parses the body. On failure, the error is the answer to give and
     /// the document is null.
@@ -62,9 +66,14 @@ internal static class RequestBody
             return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, "The body is empty; a JSON object is expected.", IssueType.Required));
         }
 
+        if (JsonInput.Check(buffer.WrittenSpan, "The body") is { } problem)
+        {
+            return (null, OperationOutcomeResult.Error(StatusCodes.Status400BadRequest, problem, IssueType.Structure));
+        }
+
         try
         {
-            var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 256 });
+            var document = JsonDocument.Parse(buffer.WrittenMemory, s_documentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();

@@ -19,8 +19,8 @@ public sealed record FhirFailure(string Code, string Text);
 /// <param name="Resource">The resource read (a Bundle for a search), when the query succeeded.</param>
 /// <param name="Failure">Why it failed, otherwise.</param>
 /// <param name="NotFound">True for a 404 or 410 (a read of something the server does not have).</param>
-/// <param name="PartialNote">Set when some elements were not valid FHIR R4 and were skipped.</param>
-public sealed record FhirResponse(Resource? Resource, FhirFailure? Failure, bool NotFound = false, string? PartialNote = null);
+/// <param name="PartialNotes">Set when some elements were not valid FHIR R4 and were left out: one sentence per kind.</param>
+public sealed record FhirResponse(Resource? Resource, FhirFailure? Failure, bool NotFound = false, IReadOnlyList<string>? PartialNotes = null);
 
 /// <summary>
 /// The typed <see cref="HttpClient"/> for the EHR's FHIR servers: one GET at a time, through the
@@ -154,11 +154,40 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
             return Failed("too-large", $"the FHIR server's answer is larger than {options.Value.MaxResponseBytes} bytes");
         }
 
+        byte[] body;
         try
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using var limited = new LimitedStream(stream, options.Value.MaxResponseBytes);
-            var resource = await JsonSerializer.DeserializeAsync<Resource>(limited, CdsJson.Fhir, cancellationToken).ConfigureAwait(false);
+            using var copy = new MemoryStream();
+            await limited.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+            body = copy.ToArray();
+        }
+        catch (LimitedStream.TooLargeException)
+        {
+            return Failed("too-large", $"the FHIR server's answer is larger than {options.Value.MaxResponseBytes} bytes");
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return Failed("connection", "the FHIR server's answer broke off before its end");
+        }
+
+        // Read what can be read: a byte order mark is skipped (servers send one), any other
+        // problem of the bytes (not UTF-8, nested too deep) makes the answer unreadable.
+        var json = body.AsMemory();
+        if (JsonInput.HasByteOrderMark(json.Span))
+        {
+            json = json[3..];
+        }
+
+        if (JsonInput.Check(json.Span, "the answer") is { } problem)
+        {
+            return Failed("not-fhir", $"the FHIR server's answer cannot be read: {problem.TrimEnd('.')}");
+        }
+
+        try
+        {
+            var resource = JsonSerializer.Deserialize<Resource>(json.Span, CdsJson.Fhir);
             return resource switch
             {
                 null => Failed("not-fhir", "the FHIR server's answer is empty"),
@@ -178,10 +207,6 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
         {
             return Failed("not-fhir", $"the FHIR server's answer is not FHIR JSON ({Shorten(e.Message)})");
         }
-        catch (LimitedStream.TooLargeException)
-        {
-            return Failed("too-large", $"the FHIR server's answer is larger than {options.Value.MaxResponseBytes} bytes");
-        }
     }
 
     /// <summary>
@@ -190,10 +215,10 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
     /// </summary>
     private static FhirResponse InPart(Resource resource, string? firstError)
     {
-        var (broken, note) = FhirReadInPart.Settle(resource, firstError);
-        return broken is not null
+        var settled = FhirReadInPart.Settle(resource, firstError, "fhir-server");
+        return settled.Broken is { } broken
             ? Failed("not-fhir", $"the FHIR server's answer is not a FHIR R4 Bundle ({broken} cannot be read{(firstError is null ? string.Empty : ": " + Shorten(firstError))})")
-            : new FhirResponse(resource, null, PartialNote: note);
+            : new FhirResponse(resource, null, PartialNotes: settled.Notes);
     }
 
     private static async Task<string?> OutcomeTextAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -206,7 +231,7 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
                 ? Diagnostics(outcome).Trim(' ', '(', ')')
                 : null;
         }
-        catch (Exception e) when (e is JsonException or DeserializationFailedException or LimitedStream.TooLargeException)
+        catch (Exception e) when (e is JsonException or DeserializationFailedException or LimitedStream.TooLargeException or InvalidOperationException or IOException or HttpRequestException)
         {
             return null;
         }

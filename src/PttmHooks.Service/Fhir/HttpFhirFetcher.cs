@@ -109,9 +109,9 @@ public sealed class HttpFhirFetcher(
                     return (KeyResult.Unsatisfied(template, "fetched from fhirServer: " + failure.Text), failure.Code);
                 }
 
-                if (response.PartialNote is { } partial)
+                foreach (var partial in response.PartialNotes ?? [])
                 {
-                    notes.Add($"Data fetched for '{template.Key}' was read in part: {partial}.");
+                    notes.Add($"Data fetched for '{template.Key}': {partial}.");
                 }
 
                 var resource = response.Resource!;

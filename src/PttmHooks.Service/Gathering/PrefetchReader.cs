@@ -160,16 +160,16 @@ public static class PrefetchReader
         // rest is read. Dropping the whole resource could hide a malignancy; the card says that
         // data was read in part. A search Bundle whose own structure is wrong (entry not an array,
         // an entry that is null) is not a search result: 400.
-        var (broken, note) = FhirReadInPart.Settle(resource, firstError);
-        if (broken is not null)
+        var settled = FhirReadInPart.Settle(resource, firstError, "prefetch");
+        if (settled.Broken is { } broken)
         {
             issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (firstError is null ? "." : $" ({Shorten(firstError)})"), IssueType.Structure));
             return null;
         }
 
-        if (note is not null)
+        foreach (var note in settled.Notes ?? [])
         {
-            notes.Add($"Prefetch '{path["prefetch.".Length..]}': {note}; the rest was read.");
+            notes.Add($"Prefetch '{path["prefetch.".Length..]}': {note}.");
         }
 
         return resource;

@@ -94,7 +94,7 @@ public static class TelemetryExtensions
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(CdsMetrics.MeterName)
+                metrics.AddMeter(CdsMetrics.MeterName, CdsHooks.ReadingMetrics.MeterName)
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation();
