@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using SharpFuzz;
 
 namespace PttmHooks.Fuzz;
@@ -15,6 +16,7 @@ public static class FuzzMain
     public static int Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
+        UntracedMap();
         var timeout = TimeSpan.FromMilliseconds(
             int.TryParse(Environment.GetEnvironmentVariable("PTTM_FUZZ_TIMEOUT_MS"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : 4000);
         if (args.Length > 0 && args[0] == "replay")
@@ -40,6 +42,22 @@ public static class FuzzMain
         });
         return 0;
     }
+
+    /// <summary>
+    /// Gives instrumented code a coverage map of its own until <see cref="Fuzzer.Run(Action{Stream})"/>
+    /// points it at afl-fuzz's: SharpFuzz leaves it null, so instrumented assemblies (the service's
+    /// start-up, or any input in replay mode) would otherwise write through a null pointer.
+    /// </summary>
+    private static unsafe void UntracedMap()
+    {
+        if (SharpFuzz.Common.Trace.SharedMem is null)
+        {
+            SharpFuzz.Common.Trace.SharedMem = (byte*)NativeMemory.AllocZeroed(MapSize);
+        }
+    }
+
+    /// <summary>The size of SharpFuzz's coverage map (AFL's classic 64 KiB).</summary>
+    private const int MapSize = 1 << 16;
 
     private static int Replay(string[] paths, TimeSpan timeout)
     {

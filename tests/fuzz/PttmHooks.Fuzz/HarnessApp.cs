@@ -24,6 +24,16 @@ public sealed class HarnessApp : WebApplicationFactory<Program>
     /// <summary>The time the service reads (the seeds are built for it).</summary>
     public static readonly DateTimeOffset Now = new(2026, 11, 20, 12, 0, 0, TimeSpan.Zero);
 
+    /// <summary>Creates the factory (the host starts on the first client).</summary>
+    public HarnessApp()
+    {
+        // WebApplicationFactory reads the content root from this setting before anything else; its
+        // fallbacks (a manifest in the current directory, a solution folder above the harness) fail
+        // for an exe run from anywhere, e.g. the instrumented copy under tests/fuzz/out.
+        var name = typeof(Program).Assembly.GetName().Name!;
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_" + name.ToUpperInvariant().Replace('.', '_'), ServiceContentRoot());
+    }
+
     /// <summary>What the fake FHIR server answers.</summary>
     public FakeFhirData Fhir { get; } = new();
 
@@ -35,7 +45,6 @@ public sealed class HarnessApp : WebApplicationFactory<Program>
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.UseEnvironment("Development");
-        builder.UseContentRoot(ServiceContentRoot());
         var settings = new Dictionary<string, string?>
         {
             ["Cds:FhirServers:0"] = FhirServer,
@@ -68,8 +77,7 @@ public sealed class HarnessApp : WebApplicationFactory<Program>
 
     /// <summary>
     /// The service project's folder, from the manifest that Microsoft.AspNetCore.Mvc.Testing writes
-    /// beside the harness (WebApplicationFactory looks for a solution folder, which an exe outside
-    /// the solution does not have); the harness's own folder when there is no manifest.
+    /// beside the harness; the harness's own folder when there is no manifest.
     /// </summary>
     private static string ServiceContentRoot()
     {
@@ -125,7 +133,11 @@ public sealed class ErrorLog : ILoggerProvider
             if (IsEnabled(logLevel) && log._records.Count < 20)
             {
                 var cause = exception is null ? string.Empty : $" [{exception.GetType().FullName}: {exception.Message}]";
-                log._records.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{cause}");
+                // The first frames name where it was thrown (replay prints them).
+                var frames = exception?.StackTrace is { } trace
+                    ? string.Concat(trace.Split('\n').Take(4).Select(f => Environment.NewLine + "    " + f.Trim()))
+                    : string.Empty;
+                log._records.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{cause}{frames}");
             }
         }
     }
