@@ -97,16 +97,17 @@ while :; do
 done
 
 stats=$findings/default/fuzzer_stats
-stat() { sed -n "s/^$1 *: *//p" "$stats" | head -1; }
-crashes=$(find "$findings/default/crashes" -type f -name 'id:*' 2>/dev/null | wc -l)
-hangs=$(find "$findings/default/hangs" -type f -name 'id:*' 2>/dev/null | wc -l)
+stat_of() { sed -n "s/^$1 *: *//p" "$stats" | head -1; }
+count() { if [ -d "$1" ]; then find "$1" -type f -name "${2:-*}" | wc -l; else echo 0; fi; }
+crashes=$(count "$findings/default/crashes" 'id:*')
+hangs=$(count "$findings/default/hangs" 'id:*')
 echo
 echo "fuzz: summary of $minutes minutes ($starts afl-fuzz start(s))"
-echo "  executions:      $(stat execs_done) ($(stat execs_per_sec) per second at the end)"
-echo "  corpus (paths):  $(stat corpus_count) ($(stat corpus_found) found, bitmap coverage $(stat bitmap_cvg), stability $(stat stability))"
+echo "  executions:      $(stat_of execs_done) ($(stat_of execs_per_sec) per second at the end)"
+echo "  corpus (paths):  $(stat_of corpus_count) ($(stat_of corpus_found) found, bitmap coverage $(stat_of bitmap_cvg), stability $(stat_of stability))"
 echo "  crashes:         $crashes saved ($findings/default/crashes)"
 echo "  hangs:           $hangs saved ($findings/default/hangs)"
-killed=$(find "$out/killers" -type f 2>/dev/null | wc -l)
+killed=$(count "$out/killers")
 if [ "$killed" -gt 0 ]; then echo "  killed afl-fuzz: $killed input(s) in $out/killers"; fi
 if [ "$crashes" -gt 0 ]; then
   echo "fuzz: the crashes replayed, by the exception the service logged (quoted values as …):"
