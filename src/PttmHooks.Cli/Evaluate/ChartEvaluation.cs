@@ -151,35 +151,21 @@ internal sealed record ChartEvaluation(
     private static ChartEvaluation FromBundle(JsonElement root, string path, EvaluationTime time, PttmRule rule)
     {
         var notes = new List<string>();
-        Bundle bundle;
-        string? firstError = null;
-        try
+        // As the service reads prefetch: invalid elements are left out and named, the rest counts;
+        // dropping the whole resource could hide a malignancy.
+        var read = FhirReadInPart.Read(() => root.Deserialize<Bundle>(CdsJson.Fhir), "file");
+        if (read.Problem is { } problem)
         {
-            bundle = root.Deserialize<Bundle>(CdsJson.Fhir) ?? throw CliException.BadInput($"{path} is an empty Bundle.");
-        }
-        catch (DeserializationFailedException e) when (e.PartialResult is Bundle partial)
-        {
-            // As the service reads prefetch (README reading 22): invalid elements are skipped, the
-            // rest counts; dropping the whole resource could hide a malignancy.
-            bundle = partial;
-            firstError = e.Exceptions.FirstOrDefault()?.Message ?? e.Message;
-        }
-        catch (DeserializationFailedException e)
-        {
-            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}");
-        }
-        catch (JsonException e)
-        {
-            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {Shorten(e.Message)}");
+            throw CliException.BadInput(problem.StartsWith("empty", StringComparison.Ordinal) ? $"{path} is an empty Bundle." : $"{path} is {problem.Replace("not a FHIR R4 resource", "not a FHIR R4 Bundle", StringComparison.Ordinal)}");
         }
 
-        var settled = FhirReadInPart.Settle(bundle, firstError, "file");
-        if (settled.Broken is { } broken)
+        var bundle = (Bundle)read.Resource!;
+        if (read.Settled.Broken is { } broken)
         {
-            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (firstError is null ? "." : $" ({Shorten(firstError)})"));
+            throw CliException.BadInput($"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (read.FirstError is null ? "." : $" ({Shorten(read.FirstError)})"));
         }
 
-        foreach (var note in settled.Notes ?? [])
+        foreach (var note in read.Settled.Notes ?? [])
         {
             notes.Add($"Bundle: {note}.");
         }

@@ -322,21 +322,8 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
             return (null, false);
         }
 
-        try
-        {
-            var resource = JsonSerializer.Deserialize<Resource>(line, CdsJson.Fhir);
-            return (resource, resource is not null && FhirReadInPart.Settle(resource, null, "file").InPart);
-        }
-        catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
-        {
-            FhirReadInPart.Settle(readInPart, e.Exceptions.FirstOrDefault()?.Message ?? e.Message, "file");
-            return (readInPart, true);
-        }
-        // InvalidOperationException: a string that is not UTF-8, or an escaped lone surrogate.
-        catch (Exception e) when (e is DeserializationFailedException or JsonException or NotSupportedException or InvalidOperationException)
-        {
-            return (null, false);
-        }
+        var read = FhirReadInPart.Read(line, "file");
+        return (read.Resource, read.Resource is not null && (read.Settled.InPart || read.FirstError is not null));
     }
 
     private static void TryDelete(string folder)

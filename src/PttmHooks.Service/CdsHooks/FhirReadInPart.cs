@@ -5,7 +5,9 @@ using LinqExpression = System.Linq.Expressions.Expression;
 using System.Reflection;
 using System.Text;
 using Hl7.Fhir.Introspection;
+using System.Text.Json;
 using Hl7.Fhir.Model;
+using Hl7.Fhir.Serialization;
 
 namespace PttmHooks.Service.CdsHooks;
 
@@ -92,6 +94,61 @@ public static class FhirReadInPart
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Reads FHIR JSON the one way every reader does: the Firely SDK's parse (without its
+    /// validator), its partial result kept when it reports errors, then <see cref="Settle"/>.
+    /// Never throws for what the bytes hold: an exception of the SDK's parser on input it did not
+    /// expect (an <see cref="IndexOutOfRangeException"/> for a member named <c>""</c>, found by the
+    /// fuzzer) is an unreadable value, said as a sentence.
+    /// </summary>
+    /// <param name="parse">Runs the SDK's parse (of a JsonElement, of bytes).</param>
+    /// <param name="source">Where the data came from, for the metric.</param>
+    public static FhirRead Read(Func<Resource?> parse, string source)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return Read(parse, static p => p(), source);
+    }
+
+    /// <summary>Reads FHIR JSON from <paramref name="json"/> with <see cref="CdsJson.Fhir"/>; see <see cref="Read(Func{Resource?}, string)"/>.</summary>
+    public static FhirRead Read(ReadOnlySpan<byte> json, string source) =>
+        Read(json, static bytes => JsonSerializer.Deserialize<Resource>(bytes, CdsJson.Fhir), source);
+
+    private static FhirRead Read<TState>(TState state, Func<TState, Resource?> parse, string source)
+        where TState : allows ref struct
+    {
+        Resource? resource;
+        string? firstError = null;
+        try
+        {
+            resource = parse(state);
+        }
+        catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
+        {
+            resource = readInPart;
+            firstError = e.Exceptions.FirstOrDefault()?.Message ?? e.Message;
+        }
+        catch (DeserializationFailedException e)
+        {
+            return FhirRead.Unreadable($"not a FHIR R4 resource: {Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}");
+        }
+        catch (JsonException e)
+        {
+            return FhirRead.Unreadable($"not FHIR JSON: {Shorten(e.Message)}");
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or InvalidOperationException or ArgumentException or FormatException or OverflowException or NotSupportedException or InvalidCastException or NullReferenceException)
+        {
+            // The SDK's parser failed on something it did not expect; its message names nothing of use.
+            return FhirRead.Unreadable($"not FHIR JSON the FHIR parser can read ({e.GetType().Name})");
+        }
+
+        if (resource is null)
+        {
+            return FhirRead.Unreadable("empty (JSON null)");
+        }
+
+        return new FhirRead(resource, null, Settle(resource, firstError, source), firstError);
     }
 
     /// <summary>
@@ -378,7 +435,7 @@ public static class FhirReadInPart
         public Where Resource(string name, Resource inner) => new($"{Location}.{name}", inner, string.Empty);
 
         public UnreadableElement Element(string problem, string? value = null) =>
-            new(Location, Owner?.TypeName ?? Location.Split('.')[0], Owner?.Id, InOwner, problem, value);
+            new(Location, Owner?.TypeName ?? Location.Split('.')[0], Owner?.IdElement?.JsonValue as string, InOwner, problem, value);
     }
 }
 
@@ -440,4 +497,15 @@ public readonly record struct Settled(string? Broken, IReadOnlyList<string>? Not
 {
     /// <summary>True when something was not read.</summary>
     public bool InPart => Broken is not null || Elements is { Count: > 0 } || Notes is { Count: > 0 };
+}
+
+/// <summary>What <see cref="FhirReadInPart.Read(Func{Resource?}, string)"/> made of some FHIR JSON.</summary>
+/// <param name="Resource">The resource, settled (its unreadable elements emptied); null when unreadable.</param>
+/// <param name="Problem">Why it could not be read at all, as a clause ("not FHIR JSON: …").</param>
+/// <param name="Settled">What was left out of it.</param>
+/// <param name="FirstError">The parse's first error, when it reported any.</param>
+public sealed record FhirRead(Resource? Resource, string? Problem, Settled Settled, string? FirstError = null)
+{
+    /// <summary>Nothing could be read.</summary>
+    public static FhirRead Unreadable(string problem) => new(null, problem, default);
 }

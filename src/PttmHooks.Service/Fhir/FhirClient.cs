@@ -185,40 +185,14 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
             return Failed("not-fhir", $"the FHIR server's answer cannot be read: {problem.TrimEnd('.')}");
         }
 
-        try
+        var read = FhirReadInPart.Read(json.Span, "fhir-server");
+        return read switch
         {
-            var resource = JsonSerializer.Deserialize<Resource>(json.Span, CdsJson.Fhir);
-            return resource switch
-            {
-                null => Failed("not-fhir", "the FHIR server's answer is empty"),
-                OperationOutcome outcome => Failed("operation-outcome", "the FHIR server answered with an OperationOutcome" + Diagnostics(outcome)),
-                _ => InPart(resource, null),
-            };
-        }
-        catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource and not OperationOutcome)
-        {
-            return InPart(readInPart, e.Exceptions.FirstOrDefault()?.Message);
-        }
-        catch (DeserializationFailedException e)
-        {
-            return Failed("not-fhir", $"the FHIR server's answer is not a FHIR R4 resource ({Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)})");
-        }
-        catch (JsonException e)
-        {
-            return Failed("not-fhir", $"the FHIR server's answer is not FHIR JSON ({Shorten(e.Message)})");
-        }
-    }
-
-    /// <summary>
-    /// As prefetch is read (PrefetchReader): elements inside a resource that could not be read are
-    /// emptied and the rest is read; a Bundle whose own structure cannot be read is not an answer.
-    /// </summary>
-    private static FhirResponse InPart(Resource resource, string? firstError)
-    {
-        var settled = FhirReadInPart.Settle(resource, firstError, "fhir-server");
-        return settled.Broken is { } broken
-            ? Failed("not-fhir", $"the FHIR server's answer is not a FHIR R4 Bundle ({broken} cannot be read{(firstError is null ? string.Empty : ": " + Shorten(firstError))})")
-            : new FhirResponse(resource, null, PartialNotes: settled.Notes);
+            { Problem: { } unreadable } => Failed("not-fhir", $"the FHIR server's answer is {Shorten(unreadable)}"),
+            { Resource: OperationOutcome outcome } => Failed("operation-outcome", "the FHIR server answered with an OperationOutcome" + Diagnostics(outcome)),
+            { Settled.Broken: { } broken } => Failed("not-fhir", $"the FHIR server's answer is not a FHIR R4 Bundle ({broken} cannot be read{(read.FirstError is null ? string.Empty : ": " + Shorten(read.FirstError))})"),
+            _ => new FhirResponse(read.Resource, null, PartialNotes: read.Settled.Notes),
+        };
     }
 
     private static async Task<string?> OutcomeTextAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -128,51 +128,30 @@ public static class PrefetchReader
 
     private static Resource? Parse(JsonElement value, string path, List<RequestIssue> issues, List<string> notes)
     {
-        Resource? resource;
-        string? firstError = null;
-        try
+        // Elements inside a resource that cannot be read (a code written as a plain string where
+        // R4 wants a CodeableConcept, "status": "Final", a number written as a string) are emptied
+        // and the rest is read: dropping the whole resource could hide a malignancy, and the card
+        // names each element. A search Bundle whose own entry or link list is not a list is not a
+        // search result: 400.
+        var read = FhirReadInPart.Read(() => value.Deserialize<Resource>(CdsJson.Fhir), "prefetch");
+        if (read.Problem is { } problem)
         {
-            resource = value.Deserialize<Resource>(CdsJson.Fhir);
-        }
-        catch (DeserializationFailedException e) when (e.PartialResult is Resource readInPart and not DynamicResource)
-        {
-            resource = readInPart;
-            firstError = e.Exceptions.FirstOrDefault()?.Message ?? e.Message;
-        }
-        catch (DeserializationFailedException e)
-        {
-            issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 resource: {Shorten(e.Exceptions.FirstOrDefault()?.Message ?? e.Message)}", IssueType.Structure));
-            return null;
-        }
-        catch (JsonException e)
-        {
-            issues.Add(new RequestIssue(path, $"{path} is not FHIR JSON: {Shorten(e.Message)}", IssueType.Structure));
+            issues.Add(new RequestIssue(path, $"{path} is {problem}", IssueType.Structure));
             return null;
         }
 
-        if (resource is null)
+        if (read.Settled.Broken is { } broken)
         {
+            issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (read.FirstError is null ? "." : $" ({Shorten(read.FirstError)})"), IssueType.Structure));
             return null;
         }
 
-        // Structurally wrong elements inside a resource (a code written as a plain string where
-        // R4 wants a CodeableConcept, a coding object where it wants an array) are emptied and the
-        // rest is read. Dropping the whole resource could hide a malignancy; the card says that
-        // data was read in part. A search Bundle whose own structure is wrong (entry not an array,
-        // an entry that is null) is not a search result: 400.
-        var settled = FhirReadInPart.Settle(resource, firstError, "prefetch");
-        if (settled.Broken is { } broken)
-        {
-            issues.Add(new RequestIssue(path, $"{path} is not a FHIR R4 Bundle: {broken} cannot be read" + (firstError is null ? "." : $" ({Shorten(firstError)})"), IssueType.Structure));
-            return null;
-        }
-
-        foreach (var note in settled.Notes ?? [])
+        foreach (var note in read.Settled.Notes ?? [])
         {
             notes.Add($"Prefetch '{path["prefetch.".Length..]}': {note}.");
         }
 
-        return resource;
+        return read.Resource;
     }
 
     /// <summary>

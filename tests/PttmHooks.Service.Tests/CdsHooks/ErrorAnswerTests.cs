@@ -221,18 +221,14 @@ public sealed class ErrorAnswerTests(AppHost host) : IClassFixture<AppHost>
     }
 
     /// <summary>
-    /// A search Bundle whose own structure is wrong (entry or link written as an object, an entry
-    /// that is null, a resource slot holding an array or a string) is not a search result: 400
-    /// naming the key and the element. The Firely SDK reads such values in part, and the partial
+    /// A search Bundle whose own structure is wrong (its entry or link list written as an object
+    /// or a string) is not a search result: 400 naming the key and the element. The Firely SDK reads such values in part, and the partial
     /// Bundle threw from <c>Entry</c> when read (a 500 before this was mended).
     /// </summary>
     [Theory]
     [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"}}}}""", "Bundle.entry")]
     [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": "none"}""", "Bundle.entry")]
-    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": [{"resourceType": "Condition", "id": "c1"}]}]}""", "Bundle.entry[0].resource")]
-    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": "Condition/c1"}]}""", "Bundle.entry[0]")]
     [InlineData("""{"resourceType": "Bundle", "type": "searchset", "link": {"relation": "next", "url": "https://ehr.example.org/fhir/Condition?page=2"}}""", "Bundle.link")]
-    [InlineData("""{"resourceType": "Bundle", "type": "searchset", "entry": [null]}""", "Bundle.entry[0]")]
     public async Task Bundle_whose_structure_cannot_be_read_is_400_naming_the_element(string bundle, string element)
     {
         var request = Http.MinimalRequest();
@@ -253,10 +249,10 @@ public sealed class ErrorAnswerTests(AppHost host) : IClassFixture<AppHost>
     /// the README's clinical section says: the answer is a 200 whose card says what was skipped.
     /// </summary>
     [Theory]
-    [InlineData("""{"resourceType": "Condition", "id": "bad", "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}, "code": {"coding": {"system": "http://snomed.info/sct", "code": "38341003"}}, "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.code.coding")]
-    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"text": "hypertension"}, "subject": [{"reference": "Patient/seed004"}]}""", "Bundle.entry[0].resource.subject")]
-    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"coding": [null, {"system": "http://snomed.info/sct", "code": "38341003"}]}, "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.code.coding[0]")]
-    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"text": "hypertension"}, "recordedDate": ["2026-01-01"], "subject": {"reference": "Patient/seed004"}}""", "Bundle.entry[0].resource.recordedDate")]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}, "code": {"coding": {"system": "http://snomed.info/sct", "code": "38341003"}}, "subject": {"reference": "Patient/seed004"}}""", "Condition/bad.code.coding")]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"text": "hypertension"}, "subject": [{"reference": "Patient/seed004"}]}""", "Condition/bad.subject")]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"coding": [null, {"system": "http://snomed.info/sct", "code": "38341003"}]}, "subject": {"reference": "Patient/seed004"}}""", "Condition/bad.code.coding[0]")]
+    [InlineData("""{"resourceType": "Condition", "id": "bad", "code": {"text": "hypertension"}, "recordedDate": ["2026-01-01"], "subject": {"reference": "Patient/seed004"}}""", "Condition/bad.recordedDate")]
     public async Task Resource_with_a_misshapen_element_is_read_in_part_and_the_card_says_so(string resource, string element)
     {
         var request = App.CaseRequest("seed004-breast-history-hypoxaemia-vq");
@@ -270,7 +266,32 @@ public sealed class ErrorAnswerTests(AppHost host) : IClassFixture<AppHost>
         var card = Assert.Single((await response.JsonAsync())["cards"]!.AsArray())!;
         Assert.Contains("cytology", (string)card["summary"]!, StringComparison.OrdinalIgnoreCase);
         var note = Assert.Single(((string)card["detail"]!).Split('\n'), line => line.StartsWith("- Prefetch 'conditions': ", StringComparison.Ordinal));
-        Assert.Contains("not valid FHIR R4 were skipped", note, StringComparison.Ordinal);
+        Assert.Contains("not valid FHIR R4", note, StringComparison.Ordinal);
+        Assert.Contains(MarkdownText.Escape(element), note, StringComparison.Ordinal);
+        await App.StillAnswersDiscoveryAsync();
+    }
+
+    /// <summary>
+    /// An entry of a search Bundle that cannot be read (null, or its resource slot an array or a
+    /// string) is one entry left out, named on the card; the rest of the search still counts, so
+    /// the malignancy in the other entries still decides C1 (a 400 lost the whole card).
+    /// </summary>
+    [Theory]
+    [InlineData("""[{"resourceType": "Condition", "id": "c1"}]""", "Bundle.entry[0].resource")]
+    [InlineData("\"Condition/c1\"", "Bundle.entry[0]")]
+    [InlineData(null, "Bundle.entry[0]")]
+    public async Task Unreadable_entry_is_left_out_and_named_and_the_rest_of_the_search_counts(string? slot, string element)
+    {
+        var request = App.CaseRequest("seed004-breast-history-hypoxaemia-vq");
+        var entries = request["prefetch"]!["conditions"]!["entry"]!.AsArray();
+        entries.Insert(0, slot is null ? null : new JsonObject { ["resource"] = JsonNode.Parse(slot) });
+
+        using var response = await App.PostJsonAsync(Http.ServicePath, request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var card = Assert.Single((await response.JsonAsync())["cards"]!.AsArray())!;
+        Assert.Contains("cytology", (string)card["summary"]!, StringComparison.OrdinalIgnoreCase);
+        var note = Assert.Single(((string)card["detail"]!).Split('\n'), line => line.StartsWith("- Prefetch 'conditions': ", StringComparison.Ordinal));
         Assert.Contains(MarkdownText.Escape(element), note, StringComparison.Ordinal);
         await App.StillAnswersDiscoveryAsync();
     }

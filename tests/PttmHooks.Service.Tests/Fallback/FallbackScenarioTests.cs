@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using PttmHooks.Service.Cards;
 using PttmHooks.Service.Telemetry;
 using PttmHooks.Service.Tests.Support;
 using WireMock.RequestBuilders;
@@ -368,7 +369,8 @@ public sealed class FallbackScenarioTests
 
         var card = Assert.Single((await CardsAsync(response))["cards"]!.AsArray())!;
         Assert.Equal(expected, (string)card["summary"]!);
-        Assert.Contains("not valid FHIR R4 were skipped", (string)card["detail"]!, StringComparison.Ordinal);
+        Assert.Contains("not valid FHIR R4", (string)card["detail"]!, StringComparison.Ordinal);
+        Assert.Contains(MarkdownText.Escape("Condition/odd.code.coding"), (string)card["detail"]!, StringComparison.Ordinal);
     }
 
     [Fact]
