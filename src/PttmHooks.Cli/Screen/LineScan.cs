@@ -55,7 +55,8 @@ internal static class LineScan
                 }
             }
         }
-        catch (JsonException)
+        // InvalidOperationException: a string that is not UTF-8, or an escaped lone surrogate (GetString).
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             return false;
         }
