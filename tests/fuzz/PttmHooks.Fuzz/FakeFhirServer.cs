@@ -78,7 +78,18 @@ public sealed class FakeFhirData
             var key = type + "/" + id;
             if (!_answers.TryGetValue(key, out var body))
             {
-                body = id is null ? Search(type) : Read(type, id);
+                try
+                {
+                    body = id is null ? Search(type) : Read(type, id);
+                }
+                catch (Exception e) when (e is InvalidOperationException or JsonException)
+                {
+                    // JsonNode reads strings lazily: a Bundle with bytes that are not UTF-8 (or an
+                    // escaped lone surrogate) fails only here. The fake never fails itself (a real
+                    // server sends such bytes as they are): the service must read them.
+                    body = _raw;
+                }
+
                 _answers[key] = body;
             }
 
