@@ -82,10 +82,10 @@ public sealed class FakeFhirData
                 {
                     body = id is null ? Search(type) : Read(type, id);
                 }
-                catch (Exception e) when (e is InvalidOperationException or JsonException)
+                catch (Exception e) when (e is InvalidOperationException or JsonException or ArgumentException)
                 {
-                    // JsonNode reads strings lazily: a Bundle with bytes that are not UTF-8 (or an
-                    // escaped lone surrogate) fails only here. The fake never fails itself (a real
+                    // JsonNode reads lazily: a Bundle with bytes that are not UTF-8 (or an escaped
+                    // lone surrogate, or a duplicate member: ArgumentException) fails only here. The fake never fails itself (a real
                     // server sends such bytes as they are): the service must read them.
                     body = _raw;
                 }
