@@ -7,7 +7,7 @@ namespace PttmHooks.Reading.Gathering;
 /// rule the service (412 otherwise) and the CLI (no assessment otherwise) share, so that no
 /// answer is ever built on missing data that could change it.
 /// </summary>
-public static class MissingData
+internal static class MissingData
 {
     /// <summary>
     /// Why the answer cannot depend on the <paramref name="missing"/> keys, or null when it can.

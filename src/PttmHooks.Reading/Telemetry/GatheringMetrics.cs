@@ -4,7 +4,7 @@ using System.Diagnostics.Metrics;
 namespace PttmHooks.Reading.Telemetry;
 
 /// <summary>The state of a circuit breaker, as the <c>pttm.fhir.circuit.state</c> gauge reports it.</summary>
-public enum CircuitState
+internal enum CircuitState
 {
     /// <summary>Calls go through (0).</summary>
     Closed = 0,
