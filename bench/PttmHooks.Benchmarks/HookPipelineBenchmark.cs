@@ -7,9 +7,10 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using PttmHooks.Clinical;
 using PttmHooks.Clinical.Assessment;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
 using PttmHooks.Service.Cards;
 using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Gathering;
 
 namespace PttmHooks.Benchmarks;
 

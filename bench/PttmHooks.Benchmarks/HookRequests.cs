@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using PttmHooks.Reading.Samples;
 using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Samples;
 
 namespace PttmHooks.Benchmarks;
 

@@ -8,8 +8,8 @@ using Task = System.Threading.Tasks.Task;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Benchmarks;
 
@@ -54,7 +54,7 @@ public static class LoadTools
         var seed = Charts.Load(Charts.SeedCase);
         var bundle = JsonNode.Parse(Charts.ToJson(seed.Bundle))!;
         SampleRequests.ShiftDates(bundle, TimeProvider.System.GetUtcNow() - seed.Now);
-        var resources = bundle.Deserialize<Bundle>(CdsJson.Fhir)!.Entry.Select(e => e.Resource).OfType<Resource>().ToList();
+        var resources = bundle.Deserialize<Bundle>(FhirJsonFormat.Options)!.Entry.Select(e => e.Resource).OfType<Resource>().ToList();
         var baseUrl = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/fhir");
         var answers = new ConcurrentDictionary<string, (int Status, string Body)>(StringComparer.Ordinal);
 
@@ -71,7 +71,7 @@ public static class LoadTools
                 try
                 {
                     return TemplateSearch.Run(url, resources, baseUrl) is { } found
-                        ? (200, JsonSerializer.Serialize(found, CdsJson.Fhir))
+                        ? (200, JsonSerializer.Serialize(found, FhirJsonFormat.Options))
                         : (404, """{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}""");
                 }
                 catch (Exception e) when (e is NotSupportedException or FormatException)

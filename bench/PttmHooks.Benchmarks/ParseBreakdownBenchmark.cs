@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Hl7.Fhir.Model;
-using PttmHooks.Service.CdsHooks;
+using PttmHooks.Reading;
 
 namespace PttmHooks.Benchmarks;
 
@@ -56,7 +56,7 @@ public class ParseBreakdownBenchmark
         var count = 0;
         foreach (var property in document.RootElement.GetProperty("prefetch").EnumerateObject())
         {
-            if (property.Value.ValueKind == JsonValueKind.Object && JsonSerializer.Deserialize<Resource>(JsonMarshal.GetRawUtf8Value(property.Value), CdsJson.Fhir) is Bundle bundle)
+            if (property.Value.ValueKind == JsonValueKind.Object && JsonSerializer.Deserialize<Resource>(JsonMarshal.GetRawUtf8Value(property.Value), FhirJsonFormat.Options) is Bundle bundle)
             {
                 count += bundle.Entry.Count;
             }
@@ -73,7 +73,7 @@ public class ParseBreakdownBenchmark
         var count = 0;
         foreach (var property in document.RootElement.GetProperty("prefetch").EnumerateObject())
         {
-            if (property.Value.ValueKind == JsonValueKind.Object && property.Value.Deserialize<Resource>(CdsJson.Fhir) is Bundle bundle)
+            if (property.Value.ValueKind == JsonValueKind.Object && property.Value.Deserialize<Resource>(FhirJsonFormat.Options) is Bundle bundle)
             {
                 count += bundle.Entry.Count;
             }
@@ -89,7 +89,7 @@ public class ParseBreakdownBenchmark
         var count = 0;
         foreach (var value in _values)
         {
-            if (JsonSerializer.Deserialize<Resource>(value, CdsJson.Fhir) is Bundle bundle)
+            if (JsonSerializer.Deserialize<Resource>(value, FhirJsonFormat.Options) is Bundle bundle)
             {
                 count += bundle.Entry.Count;
             }

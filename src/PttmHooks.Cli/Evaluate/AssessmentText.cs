@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using PttmHooks.Clinical.Assessment;
+using PttmHooks.Reading.CdsHooks;
 
 namespace PttmHooks.Cli.Evaluate;
 

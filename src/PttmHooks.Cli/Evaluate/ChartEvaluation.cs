@@ -4,9 +4,9 @@ using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using PttmHooks.Clinical;
 using PttmHooks.Clinical.Assessment;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Gathering;
-using PttmHooks.Service.Screening;
+using PttmHooks.Reading;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
 
 namespace PttmHooks.Cli.Evaluate;
 
@@ -44,7 +44,7 @@ internal sealed record ChartEvaluation(
 
     private static readonly Lazy<IReadOnlyList<PrefetchTemplate>> s_templates = new(() =>
     {
-        var entry = CdsCatalog.LoadEmbedded().Services.Single(s => s.Id == PttmScreeningService.ServiceId);
+        var entry = CdsDiscovery.LoadEmbedded().Services.Single(s => s.Id == CdsDiscovery.ScreeningServiceId);
         return [.. (entry.Prefetch ?? new Dictionary<string, string>()).Select(p => PrefetchTemplate.Parse(p.Key, p.Value))];
     });
 
@@ -153,7 +153,7 @@ internal sealed record ChartEvaluation(
         var notes = new List<string>();
         // As the service reads prefetch: invalid elements are left out and named, the rest counts;
         // dropping the whole resource could hide a malignancy.
-        var read = FhirReadInPart.Read(() => root.Deserialize<Bundle>(CdsJson.Fhir), "file");
+        var read = FhirReadInPart.Read(() => root.Deserialize<Bundle>(FhirJsonFormat.Options), "file");
         if (read.Problem is { } problem)
         {
             throw CliException.BadInput(problem.StartsWith("empty", StringComparison.Ordinal) ? $"{path} is an empty Bundle." : $"{path} is {problem.Replace("not a FHIR R4 resource", "not a FHIR R4 Bundle", StringComparison.Ordinal)}");
@@ -246,7 +246,7 @@ internal sealed record ChartEvaluation(
         var missing = gathered.Unsatisfied.Where(k => k.Template.IsSearch).ToList();
         if (missing.Count > 0)
         {
-            if (PttmScreeningService.SettledWithout(assessment, missing) is not { } settled)
+            if (MissingData.SettledWithout(assessment, missing) is not { } settled)
             {
                 throw new CliException(ExitCodes.Incomplete,
                     $"the chart could not be gathered completely, and the answer could depend on what is missing; no assessment is given on missing data:{Lines(missing.Select(k => $"{k.Template.Key} ({k.Template.Template}): {k.Reason}"))}");

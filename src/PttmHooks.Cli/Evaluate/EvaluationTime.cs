@@ -72,7 +72,7 @@ internal sealed record EvaluationTime(DateTimeOffset At, string Source)
     {
         try
         {
-            var sample = Service.Samples.SampleCase.Load(Path.GetDirectoryName(Path.GetFullPath(caseFile))!);
+            var sample = Reading.Samples.SampleCase.Load(Path.GetDirectoryName(Path.GetFullPath(caseFile))!);
             return new EvaluationTime(sample.EvaluatedAt, source);
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException or FormatException)

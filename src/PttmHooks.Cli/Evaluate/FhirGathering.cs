@@ -1,16 +1,14 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Hosting;
 using PttmHooks.Clinical;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Fhir;
-using PttmHooks.Service.Gathering;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Fhir;
+using PttmHooks.Reading.Gathering;
 
 namespace PttmHooks.Cli.Evaluate;
 
 /// <summary>
 /// The service's own gathering, for one FHIR server named on the command line: <see cref="RecordGatherer"/>
-/// over <see cref="HttpFhirFetcher"/>, registered by the service's <see cref="FhirHttp.AddFhirFallback"/>
+/// over <see cref="HttpFhirFetcher"/>, registered by the reading library's <see cref="FhirHttp.AddFhirFallback"/>
 /// (the discovery templates, date narrowing, same-base paging, retries and circuit breaker), not a copy.
 /// Only the settings differ from the service's: a person at a terminal can wait longer than a chart.
 /// </summary>
@@ -53,7 +51,7 @@ internal sealed class FhirGathering : IDisposable
             throw CliException.BadInput($"the FHIR server {fhirServer.Host} is named with http: give its https URL (http only to this machine, so that a token and the patient's data never travel in clear text).");
         }
 
-        if (FhirServerPolicy.SchemeProblem(fhirServer, development: true) is { } problem)
+        if (FhirBaseUrl.SchemeProblem(fhirServer, development: true) is { } problem)
         {
             throw CliException.BadInput($"the FHIR server {problem}.");
         }
@@ -61,11 +59,9 @@ internal sealed class FhirGathering : IDisposable
         var services = new ServiceCollection();
         services.AddLogging(); // no provider: the fetcher's events stay out of the output
         services.AddSingleton<TimeProvider>(new FixedNow(at));
-        services.AddSingleton<IHostEnvironment>(new CliEnvironment());
         services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
         services.AddSingleton(rule);
         services.AddFhirFallback();
-        services.Configure<CdsOptions>(o => o.FhirServers.Add(fhirServer.AbsoluteUri));
         services.Configure<FhirFallbackOptions>(o =>
         {
             o.Budget = Budget;
@@ -93,18 +89,6 @@ internal sealed class FhirGathering : IDisposable
     private sealed class FixedNow(DateTimeOffset at) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => at;
-    }
-
-    /// <summary>Development: the environment whose FHIR base rule (http to loopback only) fits a person's own machine.</summary>
-    private sealed class CliEnvironment : IHostEnvironment
-    {
-        public string EnvironmentName { get; set; } = Environments.Development;
-
-        public string ApplicationName { get; set; } = "pttm-hooks";
-
-        public string ContentRootPath { get; set; } = AppContext.BaseDirectory;
-
-        public IFileProvider ContentRootFileProvider { get; set; } = new NullFileProvider();
     }
 
     /// <summary>Never called: <see cref="RecordGatherer"/> fetches only for a request that names a fhirServer.</summary>

@@ -4,7 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PttmHooks.Cli.Screen;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Cli.Samples;
 

@@ -5,8 +5,8 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using PttmHooks.Cli.Evaluate;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Cli.Samples;
 
@@ -191,7 +191,7 @@ internal static class SamplesCommand
     {
         if (offline)
         {
-            return CdsCatalog.LoadEmbedded().Services.Single().Prefetch!;
+            return CdsDiscovery.LoadEmbedded().Services.Single().Prefetch!;
         }
 
         // As an EHR does: read the service's discovery entry and fill its templates.
@@ -200,7 +200,7 @@ internal static class SamplesCommand
         DiscoveryDocument? document;
         try
         {
-            document = await http.GetFromJsonAsync<DiscoveryDocument>(discovery, CdsJson.Wire, cancellationToken).ConfigureAwait(false);
+            document = await http.GetFromJsonAsync<DiscoveryDocument>(discovery, CdsDiscovery.Json, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException e)
         {

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using PttmHooks.Service.Gathering;
+using PttmHooks.Reading.Gathering;
 
 namespace PttmHooks.Cli.Screen;
 

@@ -3,7 +3,8 @@ using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using PttmHooks.Clinical;
 using PttmHooks.Clinical.Assessment;
-using PttmHooks.Service.CdsHooks;
+using PttmHooks.Reading;
+using PttmHooks.Reading.Gathering;
 
 namespace PttmHooks.Cli.Screen;
 
@@ -131,7 +132,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
                     continue;
                 }
 
-                if (PttmHooks.Service.Gathering.PrefetchReader.PatientIdOf(condition.Subject?.Reference) is not { } owner)
+                if (PrefetchReader.PatientIdOf(condition.Subject?.Reference) is not { } owner)
                 {
                     continue;
                 }

@@ -4,6 +4,8 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
 using PttmHooks.Service.CdsHooks;
 using Scalar.AspNetCore;
+using PttmHooks.Reading;
+using PttmHooks.Reading.CdsHooks;
 
 namespace PttmHooks.Service.ApiDocs;
 
@@ -36,7 +38,7 @@ public static class ApiDocsExtensions
         // describes them.
         services.ConfigureHttpJsonOptions(json =>
         {
-            foreach (var converter in CdsJson.Fhir.Converters)
+            foreach (var converter in FhirJsonFormat.Options.Converters)
             {
                 json.SerializerOptions.Converters.Add(converter);
             }

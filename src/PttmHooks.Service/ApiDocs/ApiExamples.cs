@@ -3,9 +3,11 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using PttmHooks.Clinical;
+using PttmHooks.Reading;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
 using PttmHooks.Service.Cards;
 using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Gathering;
 using PttmHooks.Service.Screening;
 using PttmHooks.Service.Viewer;
 
@@ -104,7 +106,7 @@ public sealed class ApiExamples(IServiceProvider services)
             JsonSerializer.SerializeToNode(cards, CdsJson.Wire)!,
             feedback,
             overridden,
-            JsonSerializer.SerializeToNode(invalid, CdsJson.Fhir)!,
+            JsonSerializer.SerializeToNode(invalid, FhirJsonFormat.Options)!,
             unsatisfied);
     }
 
@@ -148,7 +150,7 @@ public sealed class ApiExamples(IServiceProvider services)
             NullLogger<PttmScreeningService>.Instance);
         var result = await service.InvokeAsync(new CdsInvocation(hook!, entry, prefetch!, baseUrl), CancellationToken.None).ConfigureAwait(false);
         return result.Error is { } error
-            ? JsonSerializer.SerializeToNode(error.ToOperationOutcome(), CdsJson.Fhir)!
+            ? JsonSerializer.SerializeToNode(error.ToOperationOutcome(), FhirJsonFormat.Options)!
             : throw new InvalidOperationException("The example without imaging and pathology reports was answered; a 412 was expected.");
     }
 }

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 using Hl7.Fhir.Model;
+using PttmHooks.Reading.CdsHooks;
 using PttmHooks.Service.CdsHooks;
 
 namespace PttmHooks.Service.ApiDocs;

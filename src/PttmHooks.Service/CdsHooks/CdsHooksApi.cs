@@ -1,8 +1,9 @@
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
 using PttmHooks.Service.Fhir;
-using PttmHooks.Service.Gathering;
 using PttmHooks.Service.Security;
 using PttmHooks.Service.Telemetry;
 using static Hl7.Fhir.Model.OperationOutcome;

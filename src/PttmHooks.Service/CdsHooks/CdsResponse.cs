@@ -136,34 +136,3 @@ public sealed record CardLink
     [JsonPropertyName("type")]
     public required string Type { get; init; }
 }
-
-/// <summary>The discovery document: <c>{"services": [...]}</c>.</summary>
-public sealed record DiscoveryDocument([property: JsonPropertyName("services")] IReadOnlyList<ServiceDefinition> Services);
-
-/// <summary>One service in the discovery document.</summary>
-public sealed record ServiceDefinition
-{
-    /// <summary>The hook the service answers.</summary>
-    [JsonPropertyName("hook")]
-    public required string Hook { get; init; }
-
-    /// <summary>Human-readable name.</summary>
-    [JsonPropertyName("title")]
-    public string? Title { get; init; }
-
-    /// <summary>What the service does.</summary>
-    [JsonPropertyName("description")]
-    public required string Description { get; init; }
-
-    /// <summary>The id: the last segment of the service's URL.</summary>
-    [JsonPropertyName("id")]
-    public required string Id { get; init; }
-
-    /// <summary>Prefetch templates by key.</summary>
-    [JsonPropertyName("prefetch")]
-    public IReadOnlyDictionary<string, string>? Prefetch { get; init; }
-
-    /// <summary>Human-readable usage requirements.</summary>
-    [JsonPropertyName("usageRequirements")]
-    public string? UsageRequirements { get; init; }
-}

@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
-using System.Text.Json;
-using PttmHooks.Service.Gathering;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
 
 namespace PttmHooks.Service.CdsHooks;
 
@@ -68,14 +68,11 @@ public sealed record CatalogEntry(ServiceDefinition Definition, IReadOnlyList<Pr
 
 /// <summary>
 /// The discovery document (<c>cds-services.json</c> at the repository root, embedded in the
-/// assembly) and the services behind it. Built once at start-up; a service without an entry, an
+/// reading library: <see cref="CdsDiscovery"/>) and the services behind it. Built once at start-up; a service without an entry, an
 /// entry without a service, or a template that is not a FHIR read or search stops the start.
 /// </summary>
 public sealed class CdsCatalog
 {
-    /// <summary>The name of the embedded discovery document.</summary>
-    public const string ResourceName = "PttmHooks.Service.cds-services.json";
-
     private readonly FrozenDictionary<string, (CatalogEntry Entry, ICdsService Service)> _services;
 
     /// <summary>Builds the catalog from the embedded document and the registered services.</summary>
@@ -132,12 +129,6 @@ public sealed class CdsCatalog
         return false;
     }
 
-    /// <summary>Reads the embedded <c>cds-services.json</c>.</summary>
-    public static DiscoveryDocument LoadEmbedded()
-    {
-        using var stream = typeof(CdsCatalog).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"The embedded resource {ResourceName} is missing from the build.");
-        return JsonSerializer.Deserialize<DiscoveryDocument>(stream, CdsJson.Wire)
-            ?? throw new InvalidOperationException("cds-services.json is empty.");
-    }
+    /// <summary>Reads the embedded <c>cds-services.json</c> (<see cref="CdsDiscovery.LoadEmbedded"/>).</summary>
+    public static DiscoveryDocument LoadEmbedded() => CdsDiscovery.LoadEmbedded();
 }

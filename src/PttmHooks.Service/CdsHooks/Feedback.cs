@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
+using PttmHooks.Reading.CdsHooks;
 using PttmHooks.Service.Telemetry;
 using static Hl7.Fhir.Model.OperationOutcome;
 

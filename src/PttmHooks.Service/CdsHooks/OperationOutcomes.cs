@@ -1,15 +1,11 @@
 using System.Text.Json;
 using Hl7.Fhir.Model;
 using Microsoft.AspNetCore.Http.Metadata;
+using PttmHooks.Reading;
+using PttmHooks.Reading.CdsHooks;
 using static Hl7.Fhir.Model.OperationOutcome;
 
 namespace PttmHooks.Service.CdsHooks;
-
-/// <summary>One thing wrong with a request: where (a path into the body) and what.</summary>
-/// <param name="Expression">The element, as a path into the JSON body (<c>context.patientId</c>); null for the whole body.</param>
-/// <param name="Message">A sentence that says what is wrong and what is expected.</param>
-/// <param name="Type">The FHIR issue type.</param>
-public sealed record RequestIssue(string? Expression, string Message, IssueType Type = IssueType.Invalid);
 
 /// <summary>
 /// An error answer: an HTTP status with an OperationOutcome body that says what was wrong. Every
@@ -72,7 +68,7 @@ public sealed class OperationOutcomeResult : IResult, IStatusCodeHttpResult, ICo
         ArgumentNullException.ThrowIfNull(httpContext);
         httpContext.Response.StatusCode = StatusCode;
         httpContext.Response.ContentType = FhirJson;
-        return JsonSerializer.SerializeAsync(httpContext.Response.Body, ToOperationOutcome(), CdsJson.Fhir, httpContext.RequestAborted);
+        return JsonSerializer.SerializeAsync(httpContext.Response.Body, ToOperationOutcome(), FhirJsonFormat.Options, httpContext.RequestAborted);
     }
 
     /// <inheritdoc />

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
+using PttmHooks.Reading;
 using static Hl7.Fhir.Model.OperationOutcome;
 
 namespace PttmHooks.Service.CdsHooks;

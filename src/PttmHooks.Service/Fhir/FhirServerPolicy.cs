@@ -1,5 +1,6 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Fhir;
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Security;
 using static Hl7.Fhir.Model.OperationOutcome;
@@ -66,59 +67,38 @@ public sealed class FhirServerPolicy
     public bool IsOpen(Uri fhirServer) => _open.Contains(Normalise(fhirServer.AbsoluteUri));
 
     /// <summary>
-    /// What is wrong with the scheme and shape of a FHIR base URL, or null: https, or http to a
-    /// loopback address in Development only; no user info, query or fragment.
+    /// What is wrong with the scheme and shape of a FHIR base URL, or null (<see cref="FhirBaseUrl.SchemeProblem"/>):
+    /// https, or http to a loopback address in Development only; no user info, query or fragment.
     /// </summary>
-    internal static string? SchemeProblem(Uri url, bool development)
-    {
-        if (!url.IsAbsoluteUri)
-        {
-            return "must be an absolute URL";
-        }
+    internal static string? SchemeProblem(Uri url, bool development) => FhirBaseUrl.SchemeProblem(url, development);
 
-        if (url.Scheme == Uri.UriSchemeHttp)
-        {
-            if (!development || !url.IsLoopback)
-            {
-                return development
-                    ? "uses http to a host that is not loopback: a FHIR server must be reached over https (http is accepted for localhost in Development only)"
-                    : "uses http: a FHIR server must be reached over https, so that the access token and the patient's data are encrypted in transit";
-            }
-        }
-        else if (url.Scheme != Uri.UriSchemeHttps)
-        {
-            return "must be an https URL";
-        }
-
-        if (!string.IsNullOrEmpty(url.UserInfo) || !string.IsNullOrEmpty(url.Query) || !string.IsNullOrEmpty(url.Fragment))
-        {
-            return "must be a plain FHIR base URL, without user info, query or fragment";
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// A FHIR base in one comparable form: lower case, default port dropped, no trailing slash.
-    /// Bases compare case-insensitively, path included (as the security design asks).
-    /// </summary>
-    internal static string Normalise(string url)
-    {
-        var trimmed = url.Trim();
-        if (Uri.TryCreate(trimmed, UriKind.Absolute, out var uri))
-        {
-            trimmed = uri.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped);
-        }
-
-        return trimmed.TrimEnd('/').ToLowerInvariant();
-    }
+    /// <summary>A FHIR base in one comparable form (<see cref="FhirBaseUrl.Normalise(string)"/>).</summary>
+    internal static string Normalise(string url) => FhirBaseUrl.Normalise(url);
 
     /// <summary>Normalises a base URL given as a <see cref="Uri"/>.</summary>
-    internal static string Normalise(Uri url) => Normalise(url.AbsoluteUri);
+    internal static string Normalise(Uri url) => FhirBaseUrl.Normalise(url);
 }
 
-/// <summary>Checks <c>Cds:FhirServers</c> and <c>Cds:Fallback</c> at start-up.</summary>
-internal sealed class FhirFallbackOptionsValidator(IHostEnvironment environment, IOptions<CdsOptions> cds) : IValidateOptions<FhirFallbackOptions>
+/// <summary>The service's registrations of its trust in FHIR servers.</summary>
+public static class FhirServerPolicyRegistration
+{
+    /// <summary>
+    /// Registers <see cref="FhirServerPolicy"/> and the start-up check of <c>Cds:FhirServers</c> and
+    /// <c>Cds:Fallback:OpenServers</c>; the fallback itself is the reading library's <see cref="FhirHttp.AddFhirFallback"/>.
+    /// </summary>
+    public static IServiceCollection AddFhirServerPolicy(this IServiceCollection services)
+    {
+        services.AddSingleton<IValidateOptions<FhirFallbackOptions>, FhirServerOptionsValidator>();
+        services.AddSingleton<FhirServerPolicy>();
+        return services;
+    }
+}
+
+/// <summary>
+/// Checks <c>Cds:FhirServers</c> and <c>Cds:Fallback:OpenServers</c> at start-up (the reading
+/// library checks the rest of <c>Cds:Fallback</c>).
+/// </summary>
+internal sealed class FhirServerOptionsValidator(IHostEnvironment environment, IOptions<CdsOptions> cds) : IValidateOptions<FhirFallbackOptions>
 {
     public ValidateOptionsResult Validate(string? name, FhirFallbackOptions options)
     {
@@ -144,18 +124,6 @@ internal sealed class FhirFallbackOptionsValidator(IHostEnvironment environment,
             {
                 failures.Add($"Cds:Fallback:OpenServers:{i} ({options.OpenServers[i]}) is not a FHIR server of any client (Cds:Clients:<name>:FhirServers) or in Cds:FhirServers; an open server must also be allowed.");
             }
-        }
-
-        if (options.AttemptTimeout > options.Budget)
-        {
-            failures.Add($"Cds:Fallback:AttemptTimeout ({options.AttemptTimeout}) is longer than Cds:Fallback:Budget ({options.Budget}).");
-        }
-
-        // ValidateDataAnnotations checks the top level only; the circuit's own ranges are read here.
-        var circuit = new List<ValidationResult>();
-        if (!Validator.TryValidateObject(options.Circuit, new ValidationContext(options.Circuit), circuit, validateAllProperties: true))
-        {
-            failures.AddRange(circuit.Select(r => $"Cds:Fallback:Circuit:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -1,8 +1,9 @@
 using PttmHooks.Clinical;
 using PttmHooks.Clinical.Assessment;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
 using PttmHooks.Service.Cards;
 using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Gathering;
 using PttmHooks.Service.Telemetry;
 using static Hl7.Fhir.Model.OperationOutcome;
 
@@ -20,7 +21,7 @@ public sealed class PttmScreeningService(
     ILogger<PttmScreeningService> logger) : ICdsService
 {
     /// <summary>The service id.</summary>
-    public const string ServiceId = "pttm-screening";
+    public const string ServiceId = CdsDiscovery.ScreeningServiceId;
 
     /// <inheritdoc />
     public string Id => ServiceId;
@@ -50,7 +51,7 @@ public sealed class PttmScreeningService(
         if (missing.Count > 0)
         {
             var missingKeys = string.Join(",", missing.Select(k => k.Template.Key));
-            if (SettledWithout(assessment, missing) is not { } settled)
+            if (MissingData.SettledWithout(assessment, missing) is not { } settled)
             {
                 Log.DataUnavailable(logger, missing.Count, missingKeys);
                 return CdsServiceResult.Failed(OperationOutcomeResult.Error(
@@ -81,24 +82,4 @@ public sealed class PttmScreeningService(
 
     /// <inheritdoc />
     public bool OffersOverrideReason(string code) => CardComposer.OverrideReasonCodes.Contains(code);
-
-    /// <summary>
-    /// Why the answer cannot depend on the <paramref name="missing"/> keys, or null when it can.
-    /// Only two findings settle it, both "no card" whatever else the chart holds: the Conditions
-    /// arrived complete and hold no solid malignancy (C1 reads Conditions only, and it gates
-    /// everything), or PTTM is already established (C7 Met: more data cannot take a positive
-    /// cytology or a PTTM diagnosis away).
-    /// </summary>
-    internal static string? SettledWithout(PttmAssessment assessment, IReadOnlyCollection<KeyResult> missing)
-    {
-        if (assessment[CriterionId.C7].State == CriterionState.Met)
-        {
-            return "C7 PTTM already established";
-        }
-
-        var conditionsComplete = !missing.Any(k => k.Template.ResourceType == "Condition");
-        return conditionsComplete && assessment[CriterionId.C1].State != CriterionState.Met
-            ? "C1 no solid malignancy in the complete Conditions"
-            : null;
-    }
 }

@@ -8,8 +8,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using PttmHooks.Reading.Fhir;
 using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Fhir;
 using PttmHooks.Service.Telemetry;
 
 namespace PttmHooks.Service.Security;

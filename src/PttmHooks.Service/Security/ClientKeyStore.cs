@@ -5,8 +5,8 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
+using PttmHooks.Reading.Fhir;
 using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Fhir;
 using PttmHooks.Service.Telemetry;
 
 namespace PttmHooks.Service.Security;

@@ -6,7 +6,8 @@ namespace PttmHooks.Service.Telemetry;
 /// <summary>
 /// The service's own spans (activity source <c>PttmHooks.CdsHooks</c>): <c>gather</c>, with one
 /// child per prefetch key (<c>gather {key}</c>), <c>evaluate</c> and <c>compose</c>, under the
-/// ASP.NET Core server span of the hook call. Attributes are keys, states, codes and counts: never a
+/// ASP.NET Core server span of the hook call. The gathering spans are the reading library's, in a
+/// source of the same name (PttmHooks.Reading.Telemetry.GatheringTracing). Attributes are keys, states, codes and counts: never a
 /// patient id, a token, a URL with an id in it, or anything of a resource's content.
 /// </summary>
 public static class CdsTracing
@@ -16,43 +17,6 @@ public static class CdsTracing
 
     /// <summary>The source of every span of the service.</summary>
     public static ActivitySource Source { get; } = new(SourceName);
-
-    /// <summary>The span of the whole data gathering.</summary>
-    public static Activity? StartGather(int keys)
-    {
-        var activity = Source.StartActivity("gather");
-        activity?.SetTag("pttm.prefetch.keys", keys);
-        return activity;
-    }
-
-    /// <summary>
-    /// The span of one prefetch key: <paramref name="source"/> is <c>prefetch</c> (the value came
-    /// with the request, or was missing and not fetched) or <c>fhir</c> (queried from fhirServer).
-    /// </summary>
-    public static Activity? StartKey(string key, string source)
-    {
-        var activity = Source.StartActivity("gather " + key);
-        activity?.SetTag("pttm.prefetch.key", key);
-        activity?.SetTag("pttm.gather.source", source);
-        return activity;
-    }
-
-    /// <summary>Ends a key's span with its outcome (<c>ok</c>, <c>no-data</c>, <c>unsatisfied</c>, or a fetch failure's code), pages and resource count.</summary>
-    public static void EndKey(Activity? activity, string outcome, int pages, int resources, bool failed)
-    {
-        if (activity is null)
-        {
-            return;
-        }
-
-        activity.SetTag("pttm.gather.outcome", outcome);
-        activity.SetTag("pttm.fhir.pages", pages);
-        activity.SetTag("pttm.resources", resources);
-        if (failed)
-        {
-            activity.SetStatus(ActivityStatusCode.Error, outcome);
-        }
-    }
 
     /// <summary>The span of the rule's evaluation.</summary>
     public static Activity? StartEvaluate() => Source.StartActivity("evaluate");

@@ -6,7 +6,10 @@ namespace PttmHooks.Service.Telemetry;
 /// classified (<see cref="PttmData"/>), and the logging pipeline redacts them before any provider
 /// sees them (<see cref="TelemetryExtensions"/>).
 /// </summary>
-/// <remarks>Event ids: 1xxx start-up, 2xxx hook calls and data, 3xxx feedback, 9xxx errors.</remarks>
+/// <remarks>
+/// Event ids: 1xxx start-up, 2xxx hook calls and data, 3xxx feedback, 9xxx errors. The FHIR
+/// fallback's events (2201–2203) are the reading library's (PttmHooks.Reading.Telemetry.GatheringLog).
+/// </remarks>
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1001, Level = LogLevel.Warning,
@@ -48,18 +51,6 @@ internal static partial class Log
     [LoggerMessage(EventId = 2102, Level = LogLevel.Information,
         Message = "{Count} prefetch key(s) unsatisfied ({Keys}), and the answer cannot depend on them: {Settled}")]
     public static partial void DecidedWithoutMissing(ILogger logger, int count, string keys, string settled);
-
-    [LoggerMessage(EventId = 2201, Level = LogLevel.Information,
-        Message = "FHIR fallback: {Fetched} of {Queries} query(ies) answered in {ElapsedMs:F1} ms")]
-    public static partial void FallbackFetched(ILogger logger, int queries, int fetched, double elapsedMs);
-
-    [LoggerMessage(EventId = 2202, Level = LogLevel.Warning,
-        Message = "FHIR fallback query for key {Key} failed: {Reason} (page {Page})")]
-    public static partial void FallbackQueryFailed(ILogger logger, string key, string reason, int page);
-
-    [LoggerMessage(EventId = 2203, Level = LogLevel.Warning,
-        Message = "FHIR fallback query for key {Key}: the next link after page {Page} leaves the FHIR base; not followed")]
-    public static partial void FallbackForeignNextLink(ILogger logger, string key, int page);
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
         Message = "CDS client call to {Path} refused (401): {Reason} (client {Client})")]

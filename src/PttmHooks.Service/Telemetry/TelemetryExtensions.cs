@@ -6,7 +6,8 @@ using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using PttmHooks.Service.Fhir;
+using PttmHooks.Reading;
+using PttmHooks.Reading.Fhir;
 
 namespace PttmHooks.Service.Telemetry;
 
@@ -94,7 +95,7 @@ public static class TelemetryExtensions
             })
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(CdsMetrics.MeterName, CdsHooks.ReadingMetrics.MeterName)
+                metrics.AddMeter(CdsMetrics.MeterName, ReadingMetrics.MeterName)
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation();

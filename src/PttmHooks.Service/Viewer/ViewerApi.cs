@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Cors;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using PttmHooks.Reading.CdsHooks;
 using PttmHooks.Service.ApiDocs;
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Screening;

@@ -1,7 +1,7 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Service.Viewer;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using PttmHooks.Cli.Tests.Support;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Cli.Tests.Evaluate;
 

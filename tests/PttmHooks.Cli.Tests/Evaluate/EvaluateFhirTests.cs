@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Net;
 using Resource = Hl7.Fhir.Model.Resource;
 using PttmHooks.Cli.Tests.Support;
-using PttmHooks.Service.Samples;
 using PttmHooks.Service.Tests.Support;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Cli.Tests.Evaluate;
 

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Cli.Tests.Support;
 
@@ -82,7 +83,7 @@ public static class TestFiles
 
     /// <summary>The templates of the embedded discovery document.</summary>
     public static IReadOnlyDictionary<string, string> Templates { get; } =
-        PttmHooks.Service.CdsHooks.CdsCatalog.LoadEmbedded().Services.Single().Prefetch!;
+        PttmHooks.Reading.CdsHooks.CdsDiscovery.LoadEmbedded().Services.Single().Prefetch!;
 }
 
 /// <summary>A folder under the system's temporary folder, deleted with its content at the end of the test.</summary>

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Json.Schema;
 using Microsoft.OpenApi;
 using Microsoft.OpenApi.Reader;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 using PttmHooks.Service.Tests.Support;
 
 namespace PttmHooks.Service.Tests.ApiDocs;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 using PttmHooks.Service.Tests.Cards;
 
 namespace PttmHooks.Service.Tests.Cases;

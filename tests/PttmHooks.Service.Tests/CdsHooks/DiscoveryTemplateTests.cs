@@ -1,6 +1,6 @@
 using System.Text.Json;
 using PttmHooks.Clinical;
-using PttmHooks.Service.Gathering;
+using PttmHooks.Reading.Gathering;
 
 namespace PttmHooks.Service.Tests.CdsHooks;
 

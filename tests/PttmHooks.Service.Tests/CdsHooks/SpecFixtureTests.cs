@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using PttmHooks.Service.CdsHooks;
+using PttmHooks.Reading.CdsHooks;
 using PttmHooks.Service.Tests.Support;
 
 namespace PttmHooks.Service.Tests.CdsHooks;
@@ -45,7 +45,7 @@ public sealed class SpecFixtureTests(AppHost host) : IClassFixture<AppHost>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         var actual = await response.JsonAsync();
-        using var stream = typeof(CdsCatalog).Assembly.GetManifestResourceStream(CdsCatalog.ResourceName)!;
+        using var stream = typeof(CdsDiscovery).Assembly.GetManifestResourceStream(CdsDiscovery.ResourceName)!;
         var expected = JsonNode.Parse(stream)!;
         Assert.True(JsonNode.DeepEquals(expected, actual), $"expected {TestFiles.Show(expected)}\nactual {TestFiles.Show(actual)}");
     }

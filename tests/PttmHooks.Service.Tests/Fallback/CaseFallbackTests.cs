@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Resource = Hl7.Fhir.Model.Resource;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 using PttmHooks.Service.Tests.Cases;
 using PttmHooks.Service.Tests.CdsHooks;
 using PttmHooks.Service.Tests.Support;

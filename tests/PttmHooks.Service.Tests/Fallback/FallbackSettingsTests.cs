@@ -1,5 +1,7 @@
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Fhir;
+using PttmHooks.Reading.Gathering;
 using PttmHooks.Service.Fhir;
-using PttmHooks.Service.Gathering;
 
 namespace PttmHooks.Service.Tests.Fallback;
 
@@ -107,7 +109,7 @@ public sealed class FallbackSettingsTests
     public void Fallback_queries_are_narrowed_by_date_and_capped_by_page_size(string key, int? pageSize, string expectedEnd)
     {
         var template = PrefetchTemplate.Parse(key, TestFiles.Templates[key]);
-        var url = template.Fill(new PttmHooks.Service.CdsHooks.HookContext("Practitioner/u", "p1", null, new Dictionary<string, string> { ["patientId"] = "p1" }))!;
+        var url = template.Fill(new PttmHooks.Reading.CdsHooks.HookContext("Practitioner/u", "p1", null, new Dictionary<string, string> { ["patientId"] = "p1" }))!;
 
         var narrowed = QueryNarrowing.Narrow(template, url, new DateOnly(2026, 8, 21), pageSize);
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 using PttmHooks.Service.Tests.CdsHooks;
 using PttmHooks.Service.Tests.Fallback;
 using PttmHooks.Service.Tests.Support;

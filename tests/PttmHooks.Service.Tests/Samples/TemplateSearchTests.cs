@@ -1,5 +1,5 @@
 using Hl7.Fhir.Model;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Service.Tests.Samples;
 

@@ -3,8 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Hl7.Fhir.Model;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Samples;
 using WireMock;
 using WireMock.Matchers;
 using WireMock.RequestBuilders;
@@ -12,6 +10,8 @@ using WireMock.ResponseBuilders;
 using WireMock.Server;
 using WireMock.Types;
 using WireMock.Util;
+using PttmHooks.Reading;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Service.Tests.Support;
 
@@ -80,7 +80,7 @@ public sealed class FhirServerFake : IDisposable
         ArgumentNullException.ThrowIfNull(caseFolder);
         var folder = System.IO.Path.IsPathRooted(caseFolder) ? caseFolder : System.IO.Path.Combine(AppContext.BaseDirectory, "TestData", "cases", caseFolder);
         using var stream = File.OpenRead(System.IO.Path.Combine(folder, "bundle.json"));
-        var bundle = JsonSerializer.Deserialize<Bundle>(stream, CdsJson.Fhir)
+        var bundle = JsonSerializer.Deserialize<Bundle>(stream, FhirJsonFormat.Options)
             ?? throw new InvalidOperationException($"{folder}/bundle.json is empty.");
         return [.. bundle.Entry.Select(e => e.Resource).OfType<Resource>()];
     }
@@ -152,7 +152,7 @@ public sealed class FhirServerFake : IDisposable
         Headers = new Dictionary<string, WireMockList<string>> { ["Content-Type"] = new(FhirJson) },
         BodyData = new BodyData
         {
-            BodyAsString = JsonSerializer.Serialize(body, CdsJson.Fhir),
+            BodyAsString = JsonSerializer.Serialize(body, FhirJsonFormat.Options),
             DetectedBodyType = BodyType.String,
             Encoding = Encoding.UTF8,
         },

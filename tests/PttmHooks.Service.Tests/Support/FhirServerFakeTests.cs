@@ -3,8 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Hl7.Fhir.Model;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Service.Tests.Support;
 
@@ -119,5 +119,5 @@ public sealed class FhirServerFakeTests
     }
 
     private static async Task<Resource?> ResourceAsync(HttpResponseMessage response) =>
-        JsonSerializer.Deserialize<Resource>(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), CdsJson.Fhir);
+        JsonSerializer.Deserialize<Resource>(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), FhirJsonFormat.Options);
 }

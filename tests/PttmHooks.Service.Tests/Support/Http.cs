@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using PttmHooks.Service.Samples;
+using PttmHooks.Reading.Samples;
 
 namespace PttmHooks.Service.Tests.Support;
 

@@ -10,6 +10,7 @@ using PttmHooks.Service.Tests.Hosting;
 using WireMock.RequestBuilders;
 using WireMock.ResponseBuilders;
 using WireMock.Server;
+using PttmHooks.Reading.Fhir;
 
 namespace PttmHooks.Service.Tests.Telemetry;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace PttmHooks.Service.CdsHooks;
+namespace PttmHooks.Reading;
 
 /// <summary>
 /// The metrics of reading FHIR data (meter <c>PttmHooks.Reading</c>): which elements EHRs send

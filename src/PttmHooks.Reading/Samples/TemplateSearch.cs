@@ -2,9 +2,9 @@ using System.Globalization;
 using DateTimePrecision = Hl7.Fhir.ElementModel.Types.DateTimePrecision;
 using Hl7.Fhir.Model;
 using FhirDateTimeValue = Hl7.Fhir.ElementModel.Types.DateTime;
-using PttmHooks.Service.Gathering;
+using PttmHooks.Reading.Gathering;
 
-namespace PttmHooks.Service.Samples;
+namespace PttmHooks.Reading.Samples;
 
 /// <summary>
 /// Answers this service's own prefetch templates over resources in memory, the way an EHR fills

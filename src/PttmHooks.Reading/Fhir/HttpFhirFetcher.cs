@@ -2,13 +2,14 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
 using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using PttmHooks.Clinical;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Gathering;
-using PttmHooks.Service.Telemetry;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
+using PttmHooks.Reading.Telemetry;
 
-namespace PttmHooks.Service.Fhir;
+namespace PttmHooks.Reading.Fhir;
 
 /// <summary>
 /// Fetches the prefetch keys a request left unsatisfied from its <c>fhirServer</c>: every key's
@@ -19,12 +20,14 @@ namespace PttmHooks.Service.Fhir;
 public sealed class HttpFhirFetcher(
     IHttpClientFactory httpClients,
     ITypedHttpClientFactory<FhirClient> clients,
-    FhirServerPolicy policy,
     PttmRule rule,
     IOptions<FhirFallbackOptions> options,
     TimeProvider time,
     ILogger<HttpFhirFetcher> logger) : IFhirFetcher
 {
+    // The FHIR bases that may be queried without a token (Cds:Fallback:OpenServers), normalised.
+    private readonly HashSet<string> _open = new(options.Value.OpenServers.Select(FhirBaseUrl.Normalise), StringComparer.Ordinal);
+
     /// <inheritdoc />
     public async Task<IReadOnlyList<KeyResult>> FetchAsync(HookRequest request, IReadOnlyList<FhirQuery> queries, CancellationToken cancellationToken)
     {
@@ -32,14 +35,14 @@ public sealed class HttpFhirFetcher(
         ArgumentNullException.ThrowIfNull(queries);
         var server = request.FhirServer ?? throw new ArgumentException("The request has no fhirServer.", nameof(request));
         string? token = request.FhirAuthorization?.AccessToken;
-        if (token is null && !policy.IsOpen(server))
+        if (token is null && !_open.Contains(FhirBaseUrl.Normalise(server)))
         {
             return [.. queries.Select(q => KeyResult.Unsatisfied(q.Template,
                 "the request has no fhirAuthorization, and its fhirServer is not configured as open (Cds:Fallback:OpenServers), so it was not queried"))];
         }
 
         var settings = options.Value;
-        var fhirBase = FhirServerPolicy.Normalise(server);
+        var fhirBase = FhirBaseUrl.Normalise(server);
         var root = new Uri(server.AbsoluteUri.EndsWith('/') ? server.AbsoluteUri : server.AbsoluteUri + "/");
         var started = time.GetTimestamp();
         var deadline = started + (long)(settings.Budget.TotalSeconds * time.TimestampFrequency);
@@ -55,7 +58,7 @@ public sealed class HttpFhirFetcher(
 
         var elapsed = time.GetElapsedTime(started);
         var answered = results.Count(r => r.State != KeyState.Unsatisfied);
-        Log.FallbackFetched(logger, queries.Count, answered, elapsed.TotalMilliseconds);
+        GatheringLog.FallbackFetched(logger, queries.Count, answered, elapsed.TotalMilliseconds);
         return results;
     }
 
@@ -69,7 +72,7 @@ public sealed class HttpFhirFetcher(
     private async Task<KeyResult> FetchOneAsync(Call call, FhirQuery query)
     {
         // A child of the gather span: its HTTP requests (and their retries) are children of it.
-        using var span = CdsTracing.StartKey(query.Template.Key, "fhir");
+        using var span = GatheringTracing.StartKey(query.Template.Key, "fhir");
         var started = time.GetTimestamp();
         var pages = new PageCount();
         var (result, failure) = await FetchPagesAsync(call, query, pages).ConfigureAwait(false);
@@ -79,8 +82,8 @@ public sealed class HttpFhirFetcher(
             KeyState.NoData => "no-data",
             _ => failure ?? "failed",
         };
-        CdsMetrics.RecordFhirQuery(query.Template.Key, outcome, time.GetElapsedTime(started));
-        CdsTracing.EndKey(span, outcome, pages.Value, result.Resources.Count, result.State == KeyState.Unsatisfied);
+        GatheringMetrics.RecordFhirQuery(query.Template.Key, outcome, time.GetElapsedTime(started));
+        GatheringTracing.EndKey(span, outcome, pages.Value, result.Resources.Count, result.State == KeyState.Unsatisfied);
         return result;
     }
 
@@ -105,7 +108,7 @@ public sealed class HttpFhirFetcher(
                         return (new KeyResult(template, KeyState.NoData, []), null);
                     }
 
-                    Log.FallbackQueryFailed(logger, template.Key, failure.Code, page);
+                    GatheringLog.FallbackQueryFailed(logger, template.Key, failure.Code, page);
                     return (KeyResult.Unsatisfied(template, "fetched from fhirServer: " + failure.Text), failure.Code);
                 }
 
@@ -149,7 +152,7 @@ public sealed class HttpFhirFetcher(
 
                 if (!Uri.TryCreate(call.Root, next, out var nextUrl) || !OnBase(nextUrl, call.FhirBase))
                 {
-                    Log.FallbackForeignNextLink(logger, template.Key, page);
+                    GatheringLog.FallbackForeignNextLink(logger, template.Key, page);
                     notes.Add($"Data fetched for '{template.Key}' stops after page {page} (the most recent {resources.Count} results): the FHIR server's next link points outside it, and was not followed.");
                     break;
                 }
@@ -165,14 +168,14 @@ public sealed class HttpFhirFetcher(
         }
         catch (OperationCanceledException) when (!call.Caller.IsCancellationRequested)
         {
-            Log.FallbackQueryFailed(logger, template.Key, "budget", 0);
+            GatheringLog.FallbackQueryFailed(logger, template.Key, "budget", 0);
             return (OverBudget(template, options.Value.Budget), "budget");
         }
 
         return (new KeyResult(template, resources.Count == 0 ? KeyState.NoData : KeyState.Satisfied, resources, Notes: notes), null);
     }
 
-    private static KeyResult OverBudget(Gathering.PrefetchTemplate template, TimeSpan budget) =>
+    private static KeyResult OverBudget(PrefetchTemplate template, TimeSpan budget) =>
         KeyResult.Unsatisfied(template, $"fetched from fhirServer: no complete answer within this call's time budget of {FhirClient.Seconds(budget)}");
 
     /// <summary>Adds a page's entries; returns why the page cannot be used, or null.</summary>
@@ -220,7 +223,7 @@ public sealed class HttpFhirFetcher(
 
     private static bool OnBase(Uri url, string fhirBase)
     {
-        var normalised = FhirServerPolicy.Normalise(url);
+        var normalised = FhirBaseUrl.Normalise(url);
         return normalised.StartsWith(fhirBase + "/", StringComparison.Ordinal) || normalised == fhirBase;
     }
 }
@@ -256,7 +259,7 @@ public static partial class QueryNarrowing
     /// <paramref name="relativeUrl"/> with <c>date=ge<paramref name="since"/></c> added when its key
     /// is narrowed, and its <c>_count</c> capped at <paramref name="pageSize"/> when one is set.
     /// </summary>
-    public static string Narrow(Gathering.PrefetchTemplate template, string relativeUrl, DateOnly since, int? pageSize = null)
+    public static string Narrow(PrefetchTemplate template, string relativeUrl, DateOnly since, int? pageSize = null)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(relativeUrl);

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
-namespace PttmHooks.Service.Fhir;
+namespace PttmHooks.Reading.Fhir;
 
 /// <summary>
 /// How the service fetches what prefetch lacked from the EHR's FHIR server (configuration section
@@ -85,5 +86,31 @@ public sealed class FhirFallbackOptions
         /// <value>15 seconds.</value>
         [Range(typeof(TimeSpan), "00:00:00.500", "01:00:00")]
         public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+    }
+}
+
+/// <summary>
+/// Checks <c>Cds:Fallback</c> at start-up: the attempt fits the budget, and the circuit's ranges.
+/// Which FHIR servers may be named or queried without a token is the service's policy, checked there.
+/// </summary>
+internal sealed class FhirFallbackOptionsValidator : IValidateOptions<FhirFallbackOptions>
+{
+    public ValidateOptionsResult Validate(string? name, FhirFallbackOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        if (options.AttemptTimeout > options.Budget)
+        {
+            failures.Add($"Cds:Fallback:AttemptTimeout ({options.AttemptTimeout}) is longer than Cds:Fallback:Budget ({options.Budget}).");
+        }
+
+        // ValidateDataAnnotations checks the top level only; the circuit's own ranges are read here.
+        var circuit = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(options.Circuit, new ValidationContext(options.Circuit), circuit, validateAllProperties: true))
+        {
+            failures.AddRange(circuit.Select(r => $"Cds:Fallback:Circuit:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Timeout;
-using PttmHooks.Service.Gathering;
-using PttmHooks.Service.Telemetry;
+using PttmHooks.Reading.Gathering;
+using PttmHooks.Reading.Telemetry;
 
-namespace PttmHooks.Service.Fhir;
+namespace PttmHooks.Reading.Fhir;
 
 /// <summary>
 /// The one HTTP path to FHIR servers (and, through <see cref="AddOutboundResilience"/>, to CDS
@@ -18,12 +19,15 @@ namespace PttmHooks.Service.Fhir;
 /// </summary>
 public static class FhirHttp
 {
-    /// <summary>Registers the FHIR client, its pipeline, the fallback options and the fetcher.</summary>
+    /// <summary>
+    /// Registers the FHIR client, its pipeline, the fallback options and the fetcher. It needs a
+    /// <see cref="TimeProvider"/>, an <c>IConfiguration</c> (for <c>Cds:Fallback</c>), logging
+    /// and the <c>PttmRule</c> (whose look-back window narrows the searches).
+    /// </summary>
     public static IServiceCollection AddFhirFallback(this IServiceCollection services)
     {
         services.AddOptions<FhirFallbackOptions>().BindConfiguration(FhirFallbackOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<FhirFallbackOptions>, FhirFallbackOptionsValidator>();
-        services.AddSingleton<FhirServerPolicy>();
 
         services.AddHttpClient<FhirClient>().AddOutboundResilience("fhir");
         services.AddSingleton<IFhirFetcher, HttpFhirFetcher>();
@@ -78,8 +82,8 @@ public static class FhirHttp
         // One pipeline per FHIR base or JWKS host (the instance): its circuit's state is a gauge.
         var circuit = context.BuilderName + " " + context.InstanceName;
         var server = ServerAddress(context.InstanceName);
-        CdsMetrics.SetCircuitState(circuit, server, CircuitState.Closed);
-        context.OnPipelineDisposed(() => CdsMetrics.ForgetCircuit(circuit));
+        GatheringMetrics.SetCircuitState(circuit, server, CircuitState.Closed);
+        context.OnPipelineDisposed(() => GatheringMetrics.ForgetCircuit(circuit));
         pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
         {
             FailureRatio = options.Circuit.FailureRatio,
@@ -95,7 +99,7 @@ public static class FhirHttp
 
         ValueTask Set(CircuitState state)
         {
-            CdsMetrics.SetCircuitState(circuit, server, state);
+            GatheringMetrics.SetCircuitState(circuit, server, state);
             return ValueTask.CompletedTask;
         }
     }

@@ -6,9 +6,9 @@ using Hl7.Fhir.Serialization;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
-using PttmHooks.Service.CdsHooks;
+using PttmHooks.Reading.CdsHooks;
 
-namespace PttmHooks.Service.Fhir;
+namespace PttmHooks.Reading.Fhir;
 
 /// <summary>Why a FHIR query failed: a short code for telemetry, and a sentence for the OperationOutcome.</summary>
 /// <param name="Code">timeout, budget, unauthorized, forbidden, not-found, rate-limited, server-error, client-error, circuit-open, connection, operation-outcome, not-fhir, too-large, wrong-patient.</param>
@@ -201,7 +201,7 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
         {
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
             await using var limited = new LimitedStream(stream, 64 * 1024);
-            return await JsonSerializer.DeserializeAsync<Resource>(limited, CdsJson.Fhir, cancellationToken).ConfigureAwait(false) is OperationOutcome outcome
+            return await JsonSerializer.DeserializeAsync<Resource>(limited, FhirJsonFormat.Options, cancellationToken).ConfigureAwait(false) is OperationOutcome outcome
                 ? Diagnostics(outcome).Trim(' ', '(', ')')
                 : null;
         }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace PttmHooks.Service.CdsHooks;
+namespace PttmHooks.Reading.CdsHooks;
 
 /// <summary>A validated CDS Hooks 2.0 request (https://cds-hooks.hl7.org/2.0/#http-request-1).</summary>
 /// <remarks>

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
-using PttmHooks.Service.CdsHooks;
+using PttmHooks.Reading.CdsHooks;
 
-namespace PttmHooks.Service.Gathering;
+namespace PttmHooks.Reading.Gathering;
 
 /// <summary>
 /// One prefetch template of the discovery document: a FHIR read (<c>Patient/{{context.patientId}}</c>)

@@ -9,7 +9,7 @@ using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 
-namespace PttmHooks.Service.CdsHooks;
+namespace PttmHooks.Reading;
 
 /// <summary>
 /// Makes a resource the Firely SDK read in part safe to read: the one place where data as EHRs
@@ -17,7 +17,7 @@ namespace PttmHooks.Service.CdsHooks;
 /// </summary>
 /// <remarks>
 /// <para>
-/// The SDK, parsing without a validator as <see cref="CdsJson.Fhir"/> does, accepts two kinds of
+/// The SDK, parsing without a validator as <see cref="FhirJsonFormat.Options"/> does, accepts two kinds of
 /// damage without a word, and its typed getters throw for both later (a
 /// <c>CodedValidationException</c> deep inside the rule lost the whole card):
 /// </para>
@@ -111,9 +111,9 @@ public static class FhirReadInPart
         return Read(parse, static p => p(), source);
     }
 
-    /// <summary>Reads FHIR JSON from <paramref name="json"/> with <see cref="CdsJson.Fhir"/>; see <see cref="Read(Func{Resource?}, string)"/>.</summary>
+    /// <summary>Reads FHIR JSON from <paramref name="json"/> with <see cref="FhirJsonFormat.Options"/>; see <see cref="Read(Func{Resource?}, string)"/>.</summary>
     public static FhirRead Read(ReadOnlySpan<byte> json, string source) =>
-        Read(json, static bytes => JsonSerializer.Deserialize<Resource>(bytes, CdsJson.Fhir), source);
+        Read(json, static bytes => JsonSerializer.Deserialize<Resource>(bytes, FhirJsonFormat.Options), source);
 
     private static FhirRead Read<TState>(TState state, Func<TState, Resource?> parse, string source)
         where TState : allows ref struct

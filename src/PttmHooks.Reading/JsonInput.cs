@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Unicode;
 
-namespace PttmHooks.Service.CdsHooks;
+namespace PttmHooks.Reading;
 
 /// <summary>
 /// The byte-level checks every JSON input passes before anything reads it (a hook request, a

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using static Hl7.Fhir.Model.OperationOutcome;
 
-namespace PttmHooks.Service.CdsHooks;
+namespace PttmHooks.Reading.CdsHooks;
 
 /// <summary>
 /// String members of a CDS Hooks JSON body, read the same way by the hook request and the feedback

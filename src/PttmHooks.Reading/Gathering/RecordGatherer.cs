@@ -1,8 +1,8 @@
 using Hl7.Fhir.Model;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Telemetry;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Telemetry;
 
-namespace PttmHooks.Service.Gathering;
+namespace PttmHooks.Reading.Gathering;
 
 /// <summary>A query that prefetch did not answer, ready to send to the EHR's FHIR server.</summary>
 /// <param name="Template">The template it comes from.</param>
@@ -42,7 +42,7 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(prefetch);
         var keys = prefetch.Keys.ToList();
-        using var span = CdsTracing.StartGather(keys.Count);
+        using var span = GatheringTracing.StartGather(keys.Count);
         var missing = keys.Where(k => k.State == KeyState.Unsatisfied).ToList();
         var queries = new List<FhirQuery>();
         if (missing.Count > 0)
@@ -114,14 +114,14 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
     {
         foreach (var key in keys)
         {
-            using var span = CdsTracing.StartKey(key.Template.Key, "prefetch");
+            using var span = GatheringTracing.StartKey(key.Template.Key, "prefetch");
             var outcome = key.State switch
             {
                 KeyState.Satisfied => "ok",
                 KeyState.NoData => "no-data",
                 _ => "unsatisfied",
             };
-            CdsTracing.EndKey(span, outcome, pages: key.State == KeyState.Unsatisfied ? 0 : 1, key.Resources.Count, failed: false);
+            GatheringTracing.EndKey(span, outcome, pages: key.State == KeyState.Unsatisfied ? 0 : 1, key.Resources.Count, failed: false);
         }
     }
 }

@@ -3,10 +3,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Hl7.Fhir.Model;
-using PttmHooks.Service.CdsHooks;
-using PttmHooks.Service.Gathering;
+using PttmHooks.Reading.CdsHooks;
+using PttmHooks.Reading.Gathering;
 
-namespace PttmHooks.Service.Samples;
+namespace PttmHooks.Reading.Samples;
 
 /// <summary>A sample patient: <c>bundle.json</c> and <c>case.json</c> in one folder of <c>samples/cases</c>.</summary>
 /// <param name="Id">The case id.</param>
@@ -103,7 +103,7 @@ public static partial class SampleRequests
             bundleNode = ShiftDates(bundleNode, time - evaluatedAt)!;
         }
 
-        var bundle = bundleNode.Deserialize<Bundle>(CdsJson.Fhir)!;
+        var bundle = bundleNode.Deserialize<Bundle>(FhirJsonFormat.Options)!;
         var resources = bundle.Entry.Select(e => e.Resource).OfType<Resource>().ToList();
         var context = new HookContext(userId, patientId, null, new Dictionary<string, string>
         {
@@ -122,7 +122,7 @@ public static partial class SampleRequests
             var url = PrefetchTemplate.Parse(key, template).Fill(context)
                 ?? throw new InvalidOperationException($"Template '{key}' has a token a sample context cannot fill.");
             var result = TemplateSearch.Run(url, resources);
-            values[key] = result is null ? null : JsonSerializer.SerializeToNode(result, CdsJson.Fhir);
+            values[key] = result is null ? null : JsonSerializer.SerializeToNode(result, FhirJsonFormat.Options);
         }
 
         var request = new JsonObject

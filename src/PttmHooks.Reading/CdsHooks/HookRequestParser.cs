@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using static Hl7.Fhir.Model.OperationOutcome;
 
-namespace PttmHooks.Service.CdsHooks;
+namespace PttmHooks.Reading.CdsHooks;
 
 /// <summary>
 /// Checks a hook request against CDS Hooks 2.0 and the <c>patient-view</c> hook (v1.0), and says

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
-using PttmHooks.Service.CdsHooks;
+using PttmHooks.Reading.CdsHooks;
 using static Hl7.Fhir.Model.OperationOutcome;
 
-namespace PttmHooks.Service.Gathering;
+namespace PttmHooks.Reading.Gathering;
 
 /// <summary>What one prefetch key brought.</summary>
 public enum KeyState
@@ -133,7 +133,7 @@ public static class PrefetchReader
         // and the rest is read: dropping the whole resource could hide a malignancy, and the card
         // names each element. A search Bundle whose own entry or link list is not a list is not a
         // search result: 400.
-        var read = FhirReadInPart.Read(() => value.Deserialize<Resource>(CdsJson.Fhir), "prefetch");
+        var read = FhirReadInPart.Read(() => value.Deserialize<Resource>(FhirJsonFormat.Options), "prefetch");
         if (read.Problem is { } problem)
         {
             issues.Add(new RequestIssue(path, $"{path} is {problem}", IssueType.Structure));
