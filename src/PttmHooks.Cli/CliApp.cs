@@ -49,7 +49,19 @@ internal static class CliApp
             return ExitCodes.BadInput;
         }
 
-        return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        // Every failure, whichever command it comes from, goes through the one handler: a sentence
+        // and an exit code, never System.CommandLine's "Unhandled exception" with a stack trace.
+        configuration.EnableDefaultExceptionHandler = false;
+        try
+        {
+            return await parsed.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // Reported by the one handler: a sentence, never a stack trace.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            return await CommandRunner.ReportAsync(e, configuration.Error, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>True when <paramref name="writer"/> is the process's standard error and that is a terminal.</summary>
@@ -80,6 +92,12 @@ internal static class ExitCodes
     public const int BadInput = 2;
 
     /// <summary>
+    /// A server the command needs did not answer, or answered as something else: the CDS service of
+    /// <c>samples request</c> and <c>samples post</c> (not running, the wrong port, another program on it).
+    /// </summary>
+    public const int Unreachable = 4;
+
+    /// <summary>
     /// The data could not be gathered completely (a FHIR server that failed, a prefetch key missing)
     /// and the answer could depend on what is missing: the service's 412.
     /// </summary>
@@ -103,9 +121,7 @@ internal sealed class CliException(int exitCode, string message) : Exception(mes
 internal static class CommandRunner
 {
     /// <summary>
-    /// Runs <paramref name="body"/>: a <see cref="CliException"/> prints its message; file-system
-    /// errors are bad input; Ctrl-C is <see cref="ExitCodes.Cancelled"/>; anything else is a bug,
-    /// reported in one line without a stack trace.
+    /// Runs <paramref name="body"/> and reports any failure with <see cref="ReportAsync"/>.
     /// </summary>
     public static async Task<int> RunAsync(ParseResult result, Func<TextWriter, TextWriter, Task<int>> body, CancellationToken cancellationToken)
     {
@@ -117,32 +133,37 @@ internal static class CommandRunner
         {
             return await body(output, error).ConfigureAwait(false);
         }
-        catch (CliException e)
-        {
-            await error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            return e.ExitCode;
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException)
-        {
-            await error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            return ExitCodes.BadInput;
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            await error.WriteLineAsync("cancelled.").ConfigureAwait(false);
-            return ExitCodes.Cancelled;
-        }
-        catch (IOException e)
-        {
-            await error.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
-            return ExitCodes.Failed;
-        }
-#pragma warning disable CA1031 // The command line's last line of defence: one sentence, never a stack trace.
+#pragma warning disable CA1031 // Reported by the one handler: a sentence, never a stack trace.
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            await error.WriteLineAsync($"error: an unexpected {e.GetType().Name}: {e.Message} {(Environment.GetEnvironmentVariable("PTTM_DEBUG") is null ? "" : e.StackTrace)} (this is a bug in pttm-hooks; please report it with the command you ran).").ConfigureAwait(false);
-            return ExitCodes.Failed;
+            return await ReportAsync(e, error, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Reports <paramref name="failure"/> on <paramref name="error"/> in one sentence and returns its
+    /// exit code: a <see cref="CliException"/> its own; file-system errors are bad input; a server
+    /// that cannot be reached or does not answer is <see cref="ExitCodes.Unreachable"/>; Ctrl-C is
+    /// <see cref="ExitCodes.Cancelled"/>; anything else is a bug (with its stack trace only when the
+    /// environment variable PTTM_DEBUG is set, for a bug report).
+    /// </summary>
+    public static async Task<int> ReportAsync(Exception failure, TextWriter error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        ArgumentNullException.ThrowIfNull(error);
+        var (code, message) = failure switch
+        {
+            CliException e => (e.ExitCode, "error: " + e.Message),
+            FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException or PathTooLongException => (ExitCodes.BadInput, "error: " + failure.Message),
+            OperationCanceledException when cancellationToken.IsCancellationRequested => (ExitCodes.Cancelled, "cancelled."),
+            // HttpClient's own timeout, not Ctrl-C.
+            TaskCanceledException { InnerException: TimeoutException } => (ExitCodes.Unreachable, "error: a server did not answer in time; check that it is running and try again."),
+            HttpRequestException e => (ExitCodes.Unreachable, $"error: {e.Message.TrimEnd('.')}; check that the server is running and that its URL is right."),
+            IOException e => (ExitCodes.Failed, "error: " + e.Message),
+            _ => (ExitCodes.Failed, $"error: an unexpected {failure.GetType().Name}: {failure.Message}{(Environment.GetEnvironmentVariable("PTTM_DEBUG") is null ? "" : " " + failure.StackTrace)} (this is a bug in pttm-hooks; please report it with the command you ran)."),
+        };
+        await error.WriteLineAsync(message).ConfigureAwait(false);
+        return code;
     }
 }

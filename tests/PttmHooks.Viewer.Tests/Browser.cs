@@ -4,13 +4,16 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using PttmHooks.Service.Tests;
+using PttmHooks.Service.Tests.Support;
 
 namespace PttmHooks.Viewer.Tests;
 
 /// <summary>
 /// Debian's Chromium driven by Playwright, shared by a test class (one browser process; each test
-/// opens its own context). Playwright never downloads a browser here: the test fails, saying what to
-/// install, when <c>chromium</c> is missing.
+/// opens its own context). Playwright never downloads a browser here: when <c>chromium</c> is missing
+/// each test is skipped, saying what to install, and fails instead where <c>CI=true</c> or
+/// <c>PTTM_REQUIRE_ALL=1</c> (<see cref="SystemTool"/>). The fixture itself never throws for it: a
+/// class fixture's failure could not be reported as a skip.
 /// </summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
@@ -23,18 +26,36 @@ public sealed class ChromiumFixture : IAsyncLifetime
         "--disable-component-update", "--disable-sync", "--no-first-run",
     ];
 
-    private IPlaywright? _playwright;
+    private const string Install =
+        "The card viewer's browser tests drive Debian's Chromium through Playwright, which downloads no browser here: " +
+        "install it with `sudo apt-get install chromium` (CI's .ci/run installs it the same way).";
 
-    public IBrowser Browser { get; private set; } = null!;
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+
+    /// <summary>The browser; skips the test (fails it in CI), with what to install, when chromium is missing.</summary>
+    public IBrowser Browser
+    {
+        get
+        {
+            if (_browser is null)
+            {
+                SystemTool.Missing("chromium", s_knownPlaces, Install);
+            }
+
+            return _browser;
+        }
+    }
 
     public async ValueTask InitializeAsync()
     {
-        var executable = Find() ?? throw new InvalidOperationException(
-            "chromium is not installed (looked on the PATH and in " + string.Join(", ", s_knownPlaces) + "). " +
-            "The card viewer's browser tests drive Debian's Chromium through Playwright, which downloads no browser here: " +
-            "install it with `sudo apt-get install chromium` (CI's .ci/run installs it the same way).");
+        if (SystemTool.Find("chromium", s_knownPlaces) is not { } executable)
+        {
+            return;
+        }
+
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = executable,
             Headless = true,
@@ -44,21 +65,12 @@ public sealed class ChromiumFixture : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
-        if (Browser is not null)
+        if (_browser is not null)
         {
-            await Browser.CloseAsync();
+            await _browser.CloseAsync();
         }
 
         _playwright?.Dispose();
-    }
-
-    private static string? Find()
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "chromium"))
-            .Concat(s_knownPlaces)
-            .FirstOrDefault(File.Exists);
     }
 }
 

@@ -61,7 +61,7 @@ internal sealed record ChartEvaluation(
         ArgumentNullException.ThrowIfNull(rule);
         if (!File.Exists(path))
         {
-            throw CliException.BadInput(Directory.Exists(path) ? $"{path} is a folder: give a Bundle or hook request file (to screen a Bulk Data export folder, use 'screen')." : $"{path}: no such file.");
+            throw CliException.BadInput(Directory.Exists(path) ? $"{path} is a folder: give a Bundle or hook request file (to screen a Bulk Data export folder, use 'screen')." : $"{path}: no such file; give the path of a FHIR Bundle or a CDS Hooks request (JSON).");
         }
 
         var caseFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "case.json");
@@ -249,7 +249,8 @@ internal sealed record ChartEvaluation(
             if (MissingData.SettledWithout(assessment, missing) is not { } settled)
             {
                 throw new CliException(ExitCodes.Incomplete,
-                    $"the chart could not be gathered completely, and the answer could depend on what is missing; no assessment is given on missing data:{Lines(missing.Select(k => $"{k.Template.Key} ({k.Template.Template}): {k.Reason}"))}");
+                    $"the chart could not be gathered completely, and the answer could depend on what is missing; no assessment is given on missing data:{Lines(missing.Select(k => $"{k.Template.Key} ({k.Template.Template}): {k.Reason}"))}"
+                    + Environment.NewLine + GatherFailure.NextStep(request.FhirServer, kind == ChartSourceKind.Fhir, request.FhirAuthorization is not null, gathered.Unsatisfied.Select(k => k.Reason), gathered.Keys.All(k => k.State == KeyState.Unsatisfied)));
             }
 
             notes.Add($"Decided without {string.Join(", ", missing.Select(k => k.Template.Key))}, which could not be gathered: {settled}.");

@@ -30,10 +30,24 @@ internal sealed class ClientTokens
     public static ClientTokens Load(FileInfo file, string issuer, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(file);
-        var key = new JsonWebKey(File.ReadAllText(file.FullName));
+        if (!file.Exists)
+        {
+            throw CliException.BadInput($"{file.FullName}: no such key file (--jwt-key); the development client's key is samples/keys/local-dev.private.jwk.json.");
+        }
+
+        JsonWebKey key;
+        try
+        {
+            key = new JsonWebKey(File.ReadAllText(file.FullName));
+        }
+        catch (ArgumentException)
+        {
+            throw CliException.BadInput($"{file.Name} is not a JWK (a JSON Web Key): give a private JWK file with --jwt-key.");
+        }
+
         if (!key.HasPrivateKey || string.IsNullOrEmpty(key.Kid))
         {
-            throw new InvalidOperationException($"{file.Name} is not a private JWK with a kid (the key that signs the tokens).");
+            throw CliException.BadInput($"{file.Name} is not a private JWK with a kid (the key that signs the tokens): give the private key file with --jwt-key.");
         }
 
         return new ClientTokens(key, issuer, time ?? TimeProvider.System);

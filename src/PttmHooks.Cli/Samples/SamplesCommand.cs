@@ -18,6 +18,9 @@ internal static class SamplesCommand
 {
     private const string DefaultService = "http://localhost:5080/cds-services/pttm-screening";
 
+    /// <summary>How long a call to the service may take before the command gives up on it.</summary>
+    private static readonly TimeSpan ServiceTimeout = TimeSpan.FromSeconds(30);
+
     public static Command Create()
     {
         var cases = new Option<DirectoryInfo?>("--cases")
@@ -63,21 +66,21 @@ internal static class SamplesCommand
 
         var list = new Command("list", "List the sample patients and what each shows.");
         list.Options.Add(cases);
-        list.SetAction(result =>
+        list.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, async (stdout, _) =>
         {
             foreach (var sample in SampleCase.LoadAll(CasesFolder(result.GetValue(cases))))
             {
-                Console.WriteLine($"{sample.Id,-40} {Shorten(sample.Description, 100)}");
+                await stdout.WriteLineAsync($"{sample.Id,-40} {Shorten(sample.Description, 100)}").ConfigureAwait(false);
             }
 
-            return 0;
-        });
+            return ExitCodes.Ok;
+        }, cancellationToken));
 
         // The options that shape a hook request, shared by 'request' and 'post'.
         Option[] requestShape = [cases, service, at, omit, fhirServer, tokenEnv, offline, jwtKey, jwtIssuer];
-        HttpClient Http(ParseResult result) => result.GetValue(jwtKey) is { } key
-            ? new HttpClient(ClientTokens.Load(key, result.GetValue(jwtIssuer)!).Handler())
-            : new HttpClient();
+        HttpClient Http(ParseResult result) => new HttpClient(result.GetValue(jwtKey) is { } key
+            ? ClientTokens.Load(key, result.GetValue(jwtIssuer)!).Handler()
+            : new HttpClientHandler()) { Timeout = ServiceTimeout };
         JsonObject BuildRequest(ParseResult result, SampleCase sample, IReadOnlyDictionary<string, string> templates)
         {
             var body = SampleRequests.Build(sample, templates, Time(result.GetValue(at)!, sample), Guid.NewGuid(), Keys(result.GetValue(omit), templates));
@@ -93,15 +96,15 @@ internal static class SamplesCommand
             request.Options.Add(option);
         }
 
-        request.SetAction(async (result, cancellationToken) =>
+        request.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, async (stdout, _) =>
         {
-            var sample = SampleCase.Load(Path.Combine(CasesFolder(result.GetValue(cases)), result.GetValue(caseName)!));
+            var sample = LoadCase(result.GetValue(cases), result.GetValue(caseName)!);
             using var http = Http(result);
             var templates = await TemplatesAsync(http, ServiceUrl(result.GetValue(service)), result.GetValue(offline), cancellationToken).ConfigureAwait(false);
             var body = BuildRequest(result, sample, templates);
-            Console.WriteLine(body.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return 0;
-        });
+            await stdout.WriteLineAsync(body.ToJsonString(new JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }, cancellationToken));
 
         var names = new Argument<string[]>("cases") { Description = "Case ids to post (default: all).", Arity = ArgumentArity.ZeroOrMore };
         var post = new Command("post", "Post sample hook requests to the service and print each card's summary.");
@@ -111,15 +114,14 @@ internal static class SamplesCommand
             post.Options.Add(option);
         }
 
-        post.SetAction(async (result, cancellationToken) =>
+        post.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, async (stdout, _) =>
         {
             var folder = CasesFolder(result.GetValue(cases));
             var wanted = result.GetValue(names) ?? [];
             var samples = SampleCase.LoadAll(folder).Where(s => wanted.Length == 0 || wanted.Contains(s.Id) || wanted.Contains(Path.GetFileName(s.Folder))).ToList();
             if (samples.Count == 0)
             {
-                Console.Error.WriteLine($"No sample case matches in {folder}.");
-                return 2;
+                throw CliException.BadInput($"no sample case matches in {folder}; 'samples list' shows them.");
             }
 
             var url = ServiceUrl(result.GetValue(service));
@@ -130,31 +132,44 @@ internal static class SamplesCommand
             {
                 var body = BuildRequest(result, sample, templates);
                 using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-                using var response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                Console.WriteLine($"{Path.GetFileName(sample.Folder),-40} {Describe((int)response.StatusCode, text)}");
-                failures += response.IsSuccessStatusCode ? 0 : 1;
+                HttpResponseMessage response;
+                string text;
+                try
+                {
+                    response = await http.PostAsync(url, content, cancellationToken).ConfigureAwait(false);
+                    text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+                {
+                    throw ServiceProblem(url, e);
+                }
+
+                using (response)
+                {
+                    await stdout.WriteLineAsync($"{Path.GetFileName(sample.Folder),-40} {Describe((int)response.StatusCode, text)}").ConfigureAwait(false);
+                    failures += response.IsSuccessStatusCode ? 0 : 1;
+                }
             }
 
-            return failures == 0 ? 0 : 1;
-        });
+            return failures == 0 ? ExitCodes.Ok : ExitCodes.Failed;
+        }, cancellationToken));
 
         var bundle = new Command("bundle", "Print one sample's transaction Bundle with its dates moved, to load into a FHIR server (POST it to the base).");
         bundle.Arguments.Add(caseName);
         bundle.Options.Add(cases);
         bundle.Options.Add(at);
-        bundle.SetAction(result =>
+        bundle.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, async (stdout, _) =>
         {
-            var sample = SampleCase.Load(Path.Combine(CasesFolder(result.GetValue(cases)), result.GetValue(caseName)!));
+            var sample = LoadCase(result.GetValue(cases), result.GetValue(caseName)!);
             var node = JsonNode.Parse(File.ReadAllText(Path.Combine(sample.Folder, "bundle.json")));
             if (Time(result.GetValue(at)!, sample) is { } time)
             {
                 node = SampleRequests.ShiftDates(node, time - sample.EvaluatedAt);
             }
 
-            Console.WriteLine(node!.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-            return 0;
-        });
+            await stdout.WriteLineAsync(node!.ToJsonString(new JsonSerializerOptions { WriteIndented = true })).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }, cancellationToken));
 
         var samplesCommand = new Command("samples", "Sample patients as hook requests.");
         samplesCommand.Subcommands.Add(list);
@@ -202,26 +217,67 @@ internal static class SamplesCommand
         {
             document = await http.GetFromJsonAsync<DiscoveryDocument>(discovery, CdsDiscovery.Json, cancellationToken).ConfigureAwait(false);
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new InvalidOperationException($"Cannot read the discovery document at {discovery} ({e.Message}). Is the service running? Start it with: dotnet run --project src/PttmHooks.Service (or pass --offline).", e);
+            throw ServiceProblem(discovery, e);
+        }
+        catch (JsonException)
+        {
+            throw new CliException(ExitCodes.Unreachable, $"{discovery} answered with something else than a CDS discovery document: is another program listening there? Start the service with 'dotnet run --project src/PttmHooks.Service', give its URL with --service, or pass --offline.");
         }
 
         var entry = document?.Services.FirstOrDefault(s => s.Id == id)
-            ?? throw new InvalidOperationException($"{discovery} lists no service '{id}'.");
+            ?? throw CliException.BadInput($"{discovery} lists no service '{id}' (it lists {string.Join(", ", document?.Services.Select(s => s.Id) ?? [])}): give one of them at the end of --service.");
         return entry.Prefetch ?? new Dictionary<string, string>();
+    }
+
+    /// <summary>
+    /// What went wrong calling the service at <paramref name="url"/>, as one sentence saying what to
+    /// do, with exit code 4: not running, the wrong port, another program on it, a client token needed.
+    /// </summary>
+    private static CliException ServiceProblem(Uri url, Exception e)
+    {
+        const string Start = "start it with 'dotnet run --project src/PttmHooks.Service' (or give its URL with --service, or pass --offline to use the templates built into this tool)";
+        var message = e switch
+        {
+            HttpRequestException { StatusCode: System.Net.HttpStatusCode.Unauthorized } =>
+                $"the service at {url} asks for a client token (401): pass --jwt-key with a private key it trusts (samples/keys/local-dev.private.jwk.json is the development client's).",
+            HttpRequestException { StatusCode: { } status } =>
+                $"{url} answered HTTP {(int)status}, not a CDS discovery document: check that --service is the URL of the service's endpoint, such as {DefaultService}, or {Start}.",
+            HttpRequestException { HttpRequestError: System.Net.Http.HttpRequestError.ConnectionError } =>
+                $"nothing answers at {url.GetLeftPart(UriPartial.Authority)} ({e.Message.TrimEnd('.')}): is the service running? {char.ToUpperInvariant(Start[0])}{Start[1..]}.",
+            HttpRequestException { HttpRequestError: System.Net.Http.HttpRequestError.NameResolutionError } =>
+                $"the host of {url} cannot be found ({e.Message.TrimEnd('.')}): check the URL given with --service.",
+            HttpRequestException { HttpRequestError: System.Net.Http.HttpRequestError.InvalidResponse or System.Net.Http.HttpRequestError.ResponseEnded } =>
+                $"{url.GetLeftPart(UriPartial.Authority)} did not answer as an HTTP server ({e.Message.TrimEnd('.')}): another program may be using that port; {Start}.",
+            HttpRequestException =>
+                $"the service at {url} could not be reached ({e.Message.TrimEnd('.')}): {Start}.",
+            _ => $"the service at {url} did not answer within {ServiceTimeout.TotalSeconds:F0} s: check that it is running and not overloaded, then try again.",
+        };
+        return new CliException(ExitCodes.Unreachable, message);
+    }
+
+    /// <summary>The sample case <paramref name="name"/>, or bad input naming where to look.</summary>
+    private static SampleCase LoadCase(DirectoryInfo? cases, string name)
+    {
+        var folder = CasesFolder(cases);
+        return File.Exists(Path.Combine(folder, name, "case.json"))
+            ? SampleCase.Load(Path.Combine(folder, name))
+            : throw CliException.BadInput($"there is no sample case '{name}' in {folder}: 'samples list' shows the sample cases.");
     }
 
     private static Uri ServiceUrl(string? text) =>
         Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
             ? url
-            : throw new InvalidOperationException($"--service must be an absolute http(s) URL of a CDS service, such as {DefaultService}.");
+            : throw CliException.BadInput($"--service must be an absolute http(s) URL of a CDS service, such as {DefaultService}.");
 
     private static DateTimeOffset? Time(string at, SampleCase sample) => at switch
     {
         "now" => TimeProvider.System.GetUtcNow(),
         "case" => null,
-        _ => DateTimeOffset.Parse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+        _ => DateTimeOffset.TryParse(at, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+            ? time
+            : throw CliException.BadInput($"--at '{at}' is not 'now', 'case' or an ISO 8601 time such as 2026-11-20T12:00:00Z."),
     };
 
     private static string[] Keys(string[]? omit, IReadOnlyDictionary<string, string> templates)
@@ -240,7 +296,7 @@ internal static class SamplesCommand
 
         if (!Uri.TryCreate(fhirServer, UriKind.Absolute, out var url))
         {
-            throw new InvalidOperationException($"--fhir-server must be an absolute URL, not '{fhirServer}'.");
+            throw CliException.BadInput($"--fhir-server must be an absolute URL, not '{fhirServer}'.");
         }
 
         body["fhirServer"] = url.AbsoluteUri.TrimEnd('/');
@@ -252,7 +308,7 @@ internal static class SamplesCommand
         var token = Environment.GetEnvironmentVariable(tokenEnv);
         if (string.IsNullOrEmpty(token))
         {
-            throw new InvalidOperationException($"The environment variable {tokenEnv} (--token-env) is not set.");
+            throw CliException.BadInput($"the environment variable {tokenEnv} (--token-env) is not set: set it to the FHIR server's access token.");
         }
 
         body["fhirAuthorization"] = ChartEvaluation.FhirAuthorization(token);

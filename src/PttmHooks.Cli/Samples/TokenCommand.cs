@@ -26,17 +26,16 @@ internal static class TokenCommand
         command.Arguments.Add(audience);
         command.Options.Add(key);
         command.Options.Add(issuer);
-        command.SetAction(result =>
+        command.SetAction((result, cancellationToken) => CommandRunner.RunAsync(result, async (stdout, _) =>
         {
             if (!Uri.TryCreate(result.GetValue(audience), UriKind.Absolute, out var url))
             {
-                Console.Error.WriteLine("The url must be an absolute URL, such as http://localhost:5080/cds-services.");
-                return 2;
+                throw CliException.BadInput("the url must be an absolute URL, such as http://localhost:5080/cds-services.");
             }
 
-            Console.WriteLine(ClientTokens.Load(result.GetValue(key)!, result.GetValue(issuer)!).For(url));
-            return 0;
-        });
+            await stdout.WriteLineAsync(ClientTokens.Load(result.GetValue(key)!, result.GetValue(issuer)!).For(url)).ConfigureAwait(false);
+            return ExitCodes.Ok;
+        }, cancellationToken));
         return command;
     }
 }

@@ -100,6 +100,7 @@ public sealed class OperationsEndpointTests
     [Fact]
     public async Task Promtool_accepts_the_scrape_after_hook_calls_and_every_metric_of_the_contract_is_in_it()
     {
+        Promtool.Require(); // skipped (failed in CI) up front when promtool is missing
         using var fhir = FhirServerFake.Start(FhirServerFake.LoadCase(TokenRig.CardCase));
         using var rig = new TokenRig(new Dictionary<string, string?>
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using PttmHooks.Service.Tests.Support;
 
 namespace PttmHooks.Service.Tests.Telemetry;
 
@@ -6,21 +7,23 @@ namespace PttmHooks.Service.Tests.Telemetry;
 /// Prometheus' own checker, <c>promtool check metrics</c>, run on a scrape's text.
 /// </summary>
 /// <remarks>
-/// A test that needs it fails (never skips) when it is not installed: it comes with Debian's
-/// <c>prometheus</c> package, which CI installs (<c>apt-get install prometheus</c>), and so must a
-/// developer machine.
+/// A test that needs it is skipped, saying what to install, when it is not installed, and fails
+/// instead where <c>CI=true</c> or <c>PTTM_REQUIRE_ALL=1</c> (<see cref="SystemTool"/>): it comes
+/// with Debian's <c>prometheus</c> package, which CI installs (<c>apt-get install prometheus</c>).
 /// </remarks>
 public static class Promtool
 {
     private static readonly string[] s_knownPlaces = ["/usr/bin/promtool", "/usr/local/bin/promtool", "/opt/homebrew/bin/promtool"];
 
+    /// <summary>The path of promtool; skips the test (fails it in CI), with what to install, when it is missing.</summary>
+    public static string Require() => SystemTool.Require("promtool", s_knownPlaces,
+        "The /metrics test checks the scrape with Prometheus' own promtool: install it with `sudo apt-get install prometheus` " +
+        "(CI installs it the same way). No Prometheus server needs to run.");
+
     /// <summary>Runs <c>promtool check metrics</c> with <paramref name="exposition"/> on its standard input: its exit code and what it printed.</summary>
     public static async Task<(int ExitCode, string Output)> CheckMetricsAsync(string exposition)
     {
-        var executable = Find() ?? throw new InvalidOperationException(
-            "promtool is not installed (looked on the PATH and in " + string.Join(", ", s_knownPlaces) + "). " +
-            "The /metrics test checks the scrape with Prometheus' own promtool: install it with `sudo apt-get install prometheus` " +
-            "(CI installs it the same way). No Prometheus server needs to run.");
+        var executable = Require();
         var start = new ProcessStartInfo(executable)
         {
             UseShellExecute = false,
@@ -38,14 +41,5 @@ public static class Promtool
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await process.WaitForExitAsync(timeout.Token);
         return (process.ExitCode, (await output) + (await errors));
-    }
-
-    private static string? Find()
-    {
-        var path = Environment.GetEnvironmentVariable("PATH") ?? string.Empty;
-        return path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "promtool"))
-            .Concat(s_knownPlaces)
-            .FirstOrDefault(File.Exists);
     }
 }
