@@ -2,7 +2,7 @@
 //   1. schema: each object against the Kubernetes OpenAPI schema (kubernetes-models' validators);
 //   2. strict: no field the API does not define (a misspelt `readOnlyRootFileSystem` would be dropped
 //      by the API server with a mere warning; here it fails), read from the models' type definitions;
-//   3. policy: what this service's deployment promises (README, How to deploy): probes, resources,
+//   3. policy: what this service's deployment promises (docs/deployment.md): probes, resources,
 //      non-root read-only containers, spread, graceful shutdown, a default-deny NetworkPolicy;
 //   4. references: selectors, ports, ConfigMaps, Secrets, ServiceAccounts and scale targets resolve.
 // Usage: node deploy/checks/k8s.mjs <rendered.yaml> <label> [--pinned-images]

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace PttmHooks.Cli.Tests;
 
 /// <summary>
-/// The CLI's arrows (README, Architecture): Cli → Reading → Clinical, and no ASP.NET Core anywhere
+/// The CLI's arrows (docs/architecture.md): Cli → Reading → Clinical, and no ASP.NET Core anywhere
 /// below it. Read from the assemblies' metadata, following every PttmHooks assembly the CLI reaches.
 /// </summary>
 public sealed class ArchitectureTests

@@ -6,7 +6,7 @@ using PttmHooks.Service.CdsHooks;
 namespace PttmHooks.Service.Tests;
 
 /// <summary>
-/// The arrows between the projects (README, Architecture): Service → Reading → Clinical, never the
+/// The arrows between the projects (docs/architecture.md): Service → Reading → Clinical, never the
 /// reverse; the reading library carries no ASP.NET Core. Read from the assemblies' metadata, so
 /// that a type used across an arrow the wrong way fails here whatever the project files say.
 /// (The CLI's own arrows are checked in PttmHooks.Cli.Tests.)

@@ -3,7 +3,7 @@
 
 Each case is a FHIR R4 transaction Bundle plus case.json in the format of the shared cases
 (see cases/README.md). Run: python3 tests/TestData/own-cases.py (it rewrites the folder).
-The README's clinical section lists which reading each case pins.
+docs/clinical-rule.md (Test patients) lists which reading each case pins.
 """
 import json, os, shutil, uuid
 from datetime import datetime, timedelta, timezone

@@ -242,7 +242,7 @@ internal sealed record ChartEvaluation(
         var assessment = rule.Evaluate(record, time.At);
 
         // As the service answers 412: a missing search key may hold what decides a criterion, so no
-        // answer is given unless what did arrive settles it (README reading 24).
+        // answer is given unless what did arrive settles it (docs/clinical-rule.md reading 24).
         var missing = gathered.Unsatisfied.Where(k => k.Template.IsSearch).ToList();
         if (missing.Count > 0)
         {

@@ -314,7 +314,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
 
     /// <summary>
     /// One line as a FHIR resource; elements that are not valid R4 are skipped and the rest is read,
-    /// as the service reads prefetch (README reading 22). Null when it cannot be read at all.
+    /// as the service reads prefetch (docs/clinical-rule.md reading 22). Null when it cannot be read at all.
     /// </summary>
     private static (Resource? Resource, bool InPart) Read(ReadOnlySpan<byte> line)
     {

@@ -22,7 +22,7 @@ internal enum CircuitState
 /// so dashboards and <c>/metrics</c> see one meter). Tags are prefetch keys, outcome codes and
 /// configured hosts: never an identifier from a request.
 /// </summary>
-/// <remarks>The README's Operations section lists each metric with its Prometheus name.</remarks>
+/// <remarks>docs/operations.md (Metrics) lists each metric with its Prometheus name.</remarks>
 internal static class GatheringMetrics
 {
     /// <summary>The meter's name: the service's meter.</summary>

@@ -10,7 +10,7 @@ namespace PttmHooks.Service.Telemetry;
 /// fallback's metrics (<c>pttm.fhir.*</c>) are in the same meter, recorded by the reading
 /// library's own instance of it (PttmHooks.Reading.Telemetry.GatheringMetrics).
 /// </summary>
-/// <remarks>The README's Operations section lists each metric with its Prometheus name.</remarks>
+/// <remarks>docs/operations.md (Metrics) lists each metric with its Prometheus name.</remarks>
 public static class CdsMetrics
 {
     /// <summary>The meter's name.</summary>

@@ -11,7 +11,7 @@ namespace PttmHooks.Cli.Tests.Failures;
 /// <summary>
 /// What a new user meets first: no service running, a port taken by another program, a file that is
 /// not there, a FHIR server that refuses the connection or the token. Each ends with one sentence
-/// saying what happened and what to do, with the README's exit code, never a stack trace.
+/// saying what happened and what to do, with the exit code docs/command-line.md documents, never a stack trace.
 /// </summary>
 public sealed class ExpectedFailureTests
 {

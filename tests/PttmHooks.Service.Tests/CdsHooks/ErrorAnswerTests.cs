@@ -246,7 +246,7 @@ public sealed class ErrorAnswerTests(AppHost host) : IClassFixture<AppHost>
     /// <summary>
     /// Inside a resource, an element in the wrong shape (a coding object where R4 has an array, a
     /// subject written as an array or a string) is emptied and the rest of the chart is read, as
-    /// the README's clinical section says: the answer is a 200 whose card says what was skipped.
+    /// docs/clinical-rule.md says: the answer is a 200 whose card says what was skipped.
     /// </summary>
     [Theory]
     [InlineData("""{"resourceType": "Condition", "id": "bad", "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]}, "code": {"coding": {"system": "http://snomed.info/sct", "code": "38341003"}}, "subject": {"reference": "Patient/seed004"}}""", "Condition/bad.code.coding")]

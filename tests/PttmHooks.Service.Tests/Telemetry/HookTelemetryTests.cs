@@ -23,7 +23,7 @@ public sealed class HookTelemetryTests
     private const string CardCase = "seed004-breast-history-hypoxaemia-vq";
     private const string FallbackCase = "seed000-breast-perfusion-defects";
 
-    /// <summary>The keyed hash as the README defines it, computed here independently.</summary>
+    /// <summary>The keyed hash as docs/operations.md (Logs and redaction) defines it, computed here independently.</summary>
     public static string Hash(string value) =>
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(HashKey), Encoding.UTF8.GetBytes(value))[..16]);
 
