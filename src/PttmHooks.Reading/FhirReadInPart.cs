@@ -404,7 +404,7 @@ public static class FhirReadInPart
         var type = primitive.TypeName;
         return primitive.JsonValue switch
         {
-            string when primitive is FhirDecimal or Integer or PositiveInt or UnsignedInt or Integer64 => $"{shown} is written as a string, or is not a {type}",
+            string when primitive is FhirDecimal or Integer or PositiveInt or UnsignedInt or Integer64 => $"{shown} is not a {type} (a number written as a string, or one out of range)",
             string => $"{shown} is not a valid {type}",
             bool => $"{shown} is a true/false where R4 has a {type}",
             int or long or decimal or double => $"{shown} is a number where R4 has a {type}",
