@@ -38,6 +38,13 @@ public static class JsonInput
 
     private static readonly byte[] s_bom = [0xEF, 0xBB, 0xBF];
 
+    /// <summary>
+    /// How a JSON input that passed <see cref="Check"/> is parsed into a document: at most
+    /// <see cref="MaxDepth"/> deep, and duplicate members refused (which of two "status" members an
+    /// EHR meant is a guess, and the Firely SDK and System.Text.Json would each take a different one).
+    /// </summary>
+    public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
+
     /// <summary>True when <paramref name="json"/> starts with a UTF-8 byte order mark.</summary>
     public static bool HasByteOrderMark(ReadOnlySpan<byte> json) => json.StartsWith(s_bom);
 

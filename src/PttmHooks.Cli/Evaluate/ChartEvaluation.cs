@@ -279,7 +279,7 @@ internal sealed record ChartEvaluation(
                 throw CliException.BadInput(problem);
             }
 
-            return JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = JsonInput.MaxDepth, AllowDuplicateProperties = false });
+            return JsonDocument.Parse(bytes, JsonInput.DocumentOptions);
         }
         catch (JsonException e)
         {

@@ -10,9 +10,6 @@ namespace PttmHooks.Service.CdsHooks;
 /// <summary>Reads a JSON request body: media type (415), size (413), syntax (400).</summary>
 internal static class RequestBody
 {
-    // Duplicate members are refused: which of two "status" members an EHR meant is a guess, and
-    // the Firely SDK and System.Text.Json would each take a different one.
-    private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = JsonInput.MaxDepth, AllowDuplicateProperties = false };
 
     /// <summary>
     /// Reads and parses the body. On failure, the error is the answer to give and
@@ -74,7 +71,7 @@ internal static class RequestBody
 
         try
         {
-            var document = JsonDocument.Parse(buffer.WrittenMemory, s_documentOptions);
+            var document = JsonDocument.Parse(buffer.WrittenMemory, JsonInput.DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 document.Dispose();
