@@ -49,6 +49,33 @@ public sealed class PttmRule
         _ => throw new ArgumentOutOfRangeException(nameof(recommendation), recommendation, "No order goes with this recommendation."),
     };
 
+    /// <summary>
+    /// The attachments whose text the rule would read: those of the reports and notes of the kinds
+    /// it reads (imaging, echocardiography, catheterisation, cytology) that have no text in
+    /// <see cref="PatientRecord.AttachmentTexts"/> yet. The reading library reads these (inline, or
+    /// from the EHR's FHIR server) and gives them back with <see cref="PatientRecord.WithAttachmentTexts"/>.
+    /// </summary>
+    /// <remarks>Contract for issue 18; this first version returns every such attachment of every report and note.</remarks>
+    public IReadOnlyList<(Hl7.Fhir.Model.Resource Owner, Hl7.Fhir.Model.Attachment Attachment)> AttachmentsToRead(PatientRecord record, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _ = now;
+        _ = _knowledge; // The full version classifies reports and notes with the value sets.
+        var wanted = new List<(Hl7.Fhir.Model.Resource, Hl7.Fhir.Model.Attachment)>();
+        foreach (var report in record.Reports)
+        {
+            wanted.AddRange(report.PresentedForm.Where(a => !record.AttachmentTexts.ContainsKey(a)).Select(a => ((Hl7.Fhir.Model.Resource)report, a)));
+        }
+
+        foreach (var note in record.Notes)
+        {
+            wanted.AddRange(note.Content.Select(c => c.Attachment).OfType<Hl7.Fhir.Model.Attachment>()
+                .Where(a => !record.AttachmentTexts.ContainsKey(a)).Select(a => ((Hl7.Fhir.Model.Resource)note, a)));
+        }
+
+        return wanted;
+    }
+
     /// <summary>Evaluates the rule for <paramref name="record"/> as of <paramref name="now"/>.</summary>
     public PttmAssessment Evaluate(PatientRecord record, DateTimeOffset now)
     {

@@ -34,6 +34,15 @@ public enum Indicator
 /// <summary>Why the rule decided what it decided, as a stable code and a sentence.</summary>
 public sealed record Reason(string Code, string Text);
 
+/// <summary>
+/// A report or note of a kind the rule reads whose text (an attachment) could not be read
+/// (pttm-criteria.md 1.1, "Report text, wherever the EHR puts it").
+/// </summary>
+/// <param name="Reference">The report or note, "DiagnosticReport/7".</param>
+/// <param name="Problem">Why its text could not be read.</param>
+/// <param name="CouldDecide">True when the decision could depend on it: it then counts as missing data (412).</param>
+public sealed record UnreadText(string Reference, string Problem, bool CouldDecide);
+
 /// <summary>The primary malignancy as the chart names it.</summary>
 public sealed record MalignancyProfile(
     IReadOnlyList<string> PrimarySites,
@@ -94,6 +103,9 @@ public sealed record PttmAssessment
 
     /// <summary>The version of the rule and its value sets.</summary>
     public required string RuleVersion { get; init; }
+
+    /// <summary>Reports and notes the rule reads whose text could not be read (named on the card).</summary>
+    public IReadOnlyList<UnreadText> UnreadTexts { get; init; } = [];
 
     /// <summary>The result of one criterion.</summary>
     public CriterionResult this[CriterionId id] => Criteria[(int)id];
