@@ -72,7 +72,10 @@ internal static partial class HtmlTextReader
         return (encoding ?? Charsets.Utf8).GetString(data);
     }
 
-    /// <summary>Depth first, without recursion (a document may nest deeper than the stack allows).</summary>
+    /// <summary>
+    /// Depth first, without recursion (a document may nest deeper than the stack allows), each node
+    /// visited once through its parent's child list (sibling links cost a search in AngleSharp).
+    /// </summary>
     private static void Walk(IElement? root, TextWriter text)
     {
         if (root is null)
@@ -80,11 +83,12 @@ internal static partial class HtmlTextReader
             return;
         }
 
-        var pending = new Stack<(INode Node, bool Closing)>();
-        pending.Push((root, false));
-        while (pending.Count > 0)
+        var pending = new Stack<Visit>();
+        pending.Push(new Visit(root, Closing: false, AfterCell: false));
+        // Past twice the cap (blank lines and spaces still to go) the rest would be cut anyway.
+        while (pending.Count > 0 && text.Length <= 2 * AttachmentDecoder.MaxChars)
         {
-            var (node, closing) = pending.Pop();
+            var (node, closing, afterCell) = pending.Pop();
             if (node is IText textNode)
             {
                 text.Text(textNode.Data);
@@ -96,11 +100,11 @@ internal static partial class HtmlTextReader
                 continue;
             }
 
-            var name = element.LocalName;
+            var name = element.LocalName.ToLowerInvariant();
+            var preformatted = name is "pre" or "listing" or "xmp" or "plaintext";
             if (closing)
             {
-                if (name.Equals("pre", StringComparison.OrdinalIgnoreCase) || name.Equals("listing", StringComparison.OrdinalIgnoreCase)
-                    || name.Equals("xmp", StringComparison.OrdinalIgnoreCase) || name.Equals("plaintext", StringComparison.OrdinalIgnoreCase))
+                if (preformatted)
                 {
                     text.Preformatted--;
                 }
@@ -118,24 +122,22 @@ internal static partial class HtmlTextReader
                 continue;
             }
 
-            switch (name.ToLowerInvariant())
+            switch (name)
             {
                 case "br":
                     text.LineBreak();
                     continue;
-                case "td" or "th":
-                    if (element.PreviousElementSibling?.LocalName.ToLowerInvariant() is "td" or "th")
-                    {
-                        text.Cell();
-                    }
-
-                    break;
                 case "img":
                     text.Text(element.GetAttribute("alt") ?? string.Empty);
                     continue;
-                case "pre" or "listing" or "xmp" or "plaintext":
-                    text.Preformatted++;
+                case "td" or "th" when afterCell:
+                    text.Cell();
                     break;
+            }
+
+            if (preformatted)
+            {
+                text.Preformatted++;
             }
 
             if (Blocks.Contains(name))
@@ -143,13 +145,48 @@ internal static partial class HtmlTextReader
                 text.Break();
             }
 
-            pending.Push((element, true));
-            for (var child = element.LastChild; child is not null; child = child.PreviousSibling)
+            pending.Push(new Visit(element, Closing: true, AfterCell: false));
+            var children = element.ChildNodes;
+            var count = children.Length;
+            var start = pending.Count;
+            var previousIsCell = false;
+            for (var i = 0; i < count; i++)
             {
-                pending.Push((child, false));
+                var child = children[i];
+                pending.Push(new Visit(child, Closing: false, AfterCell: previousIsCell));
+                if (child is IElement childElement)
+                {
+                    previousIsCell = childElement.LocalName.ToLowerInvariant() is "td" or "th";
+                }
             }
+
+            Reverse(pending, start);
         }
     }
+
+    /// <summary>The children were pushed first to last; the first must come off the stack first.</summary>
+    private static void Reverse(Stack<Visit> stack, int start)
+    {
+        var count = stack.Count - start;
+        if (count < 2)
+        {
+            return;
+        }
+
+        var items = new Visit[count];
+        for (var i = count - 1; i >= 0; i--)
+        {
+            items[i] = stack.Pop();
+        }
+
+        for (var i = count - 1; i >= 0; i--)
+        {
+            stack.Push(items[i]);
+        }
+    }
+
+    /// <summary>A node to enter, or an element to leave; whether a cell comes right after another.</summary>
+    private readonly record struct Visit(INode Node, bool Closing, bool AfterCell);
 
     [GeneratedRegex("""<meta[^>]*?charset\s*=\s*["']?\s*(?<label>[A-Za-z0-9._:-]+)""", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]
     private static partial Regex MetaCharset();
@@ -210,6 +247,9 @@ internal static partial class HtmlTextReader
             _gap = Gap.None;
             _output.Append('\n');
         }
+
+        /// <summary>The characters written so far.</summary>
+        public int Length => _output.Length;
 
         public override string ToString() => _output.ToString();
 
