@@ -16,6 +16,8 @@ internal static class PdfTextReader
     /// <summary>The pages read of one PDF; a report is a few pages, a longer PDF is a whole chart.</summary>
     public const int MaxPages = 50;
 
+    private const string Damaged = "a PDF that could not be read (damaged or not a PDF)";
+
     /// <summary>The text of the PDF in <paramref name="data"/>, or why there is none.</summary>
     public static DecodedText Read(ReadOnlySpan<byte> data)
     {
@@ -36,14 +38,26 @@ internal static class PdfTextReader
 
             var text = new StringBuilder();
             var read = Math.Min(pages, MaxPages);
+            var damaged = 0;
             for (var number = 1; number <= read && text.Length <= AttachmentDecoder.MaxChars; number++)
             {
-                var page = document.GetPage(number);
-                var pageText = ContentOrderTextExtractor.GetText(page, new ContentOrderTextExtractor.Options
+                string pageText;
+                try
                 {
-                    ReplaceWhitespaceWithSpace = true,
-                    SeparateParagraphsWithDoubleNewline = false,
-                });
+                    pageText = ContentOrderTextExtractor.GetText(document.GetPage(number), new ContentOrderTextExtractor.Options
+                    {
+                        ReplaceWhitespaceWithSpace = true,
+                        SeparateParagraphsWithDoubleNewline = false,
+                    });
+                }
+                catch (Exception e) when (e is not (OutOfMemoryException or PdfDocumentEncryptedException))
+                {
+                    // One damaged page (or a page count larger than the pages there are) does not
+                    // cost the others.
+                    damaged++;
+                    continue;
+                }
+
                 if (text.Length > 0)
                 {
                     text.Append('\n');
@@ -52,14 +66,28 @@ internal static class PdfTextReader
                 text.Append(pageText);
             }
 
+            if (damaged == read)
+            {
+                return DecodedText.Unreadable(Damaged);
+            }
+
             if (!HasVisibleText(text))
             {
                 return DecodedText.Unreadable("a scanned PDF without a text layer");
             }
 
-            var note = pages > read
-                ? string.Format(CultureInfo.InvariantCulture, "only the first {0} of {1} pages were read", read, pages)
-                : null;
+            var notes = new List<string>();
+            if (pages > read)
+            {
+                notes.Add(string.Format(CultureInfo.InvariantCulture, "only the first {0} of {1} pages were read", read, pages));
+            }
+
+            if (damaged > 0)
+            {
+                notes.Add(string.Format(CultureInfo.InvariantCulture, "{0} of {1} pages could not be read", damaged, read));
+            }
+
+            var note = notes.Count == 0 ? null : string.Join("; ", notes);
             return PlainText.Finish(text.ToString(), note);
         }
         catch (PdfDocumentEncryptedException)
@@ -70,7 +98,7 @@ internal static class PdfTextReader
         {
             // PdfPig throws many kinds for a broken file (its own, format, argument, index, invalid
             // operation, end of stream…); the reason a clinician needs is the same for all of them.
-            return DecodedText.Unreadable("a PDF that could not be read (damaged or not a PDF)");
+            return DecodedText.Unreadable(Damaged);
         }
     }
 

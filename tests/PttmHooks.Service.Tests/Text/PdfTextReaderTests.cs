@@ -116,4 +116,25 @@ public sealed class PdfTextReaderTests
         Assert.NotNull(decoded.Problem);
         Assert.Contains("PDF", decoded.Problem, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_page_that_cannot_be_read_costs_only_that_page()
+    {
+        // The second page writes text in a font (F9) that its resources do not have: PdfPig throws
+        // for that page alone.
+        const string text = "BT /F1 12 Tf 72 720 Td (Estimated RVSP 54 mmHg.) Tj ET";
+        var pdf = Pdfs.FromObjects(
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 2 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            $"<< /Length {text.Length} >>\nstream\n{text}\nendstream",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 7 0 R >>",
+            "<< /Length 40 >>\nstream\nBT /F9 12 Tf (x) Tj ET\nendstream");
+
+        var decoded = AttachmentDecoder.Decode("application/pdf", pdf);
+
+        Assert.Equal("Estimated RVSP 54 mmHg.", decoded.Text);
+        Assert.Equal("1 of 2 pages could not be read", decoded.Problem);
+    }
 }

@@ -63,6 +63,12 @@ internal static class Pdfs
             "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
             $"<< /Length {Encoding.Latin1.GetByteCount(stream)} >>\nstream\n{stream}\nendstream",
         ];
+        return FromObjects(objects);
+    }
+
+    /// <summary>A PDF of these objects (numbered from 1, the first the catalog), with its cross-reference table.</summary>
+    public static byte[] FromObjects(params string[] objects)
+    {
         var pdf = new StringBuilder("%PDF-1.4\n");
         var offsets = new List<int>();
         foreach (var (body, number) in objects.Select((o, i) => (o, i + 1)))
