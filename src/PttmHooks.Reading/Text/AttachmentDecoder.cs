@@ -10,7 +10,7 @@ namespace PttmHooks.Reading.Text;
 /// first 50 of 120 pages were read").
 /// </summary>
 /// <param name="Text">The plain text, markup removed, or null.</param>
-/// <param name="Problem">Why there is no text, or null.</param>
+/// <param name="Problem">Why there is no text; beside a text, what of it was left unread; else null.</param>
 public readonly record struct DecodedText(string? Text, string? Problem)
 {
     /// <summary>True when the attachment was read.</summary>

@@ -84,6 +84,14 @@ public sealed class RtfTextReaderTests
     }
 
     [Fact]
+    public void A_field_reads_as_its_result_not_its_instruction()
+    {
+        const string rtf = @"{\rtf1 See {\field{\*\fldinst HYPERLINK ""https://pacs.example.org/1""}{\fldrslt {\ul prior CTPA}}} and {\field{\fldinst {DATE \\@ ""d MMM""}}{\fldrslt 19 Nov}}.}";
+
+        Assert.Equal("See prior CTPA and 19 Nov.", Rtf(rtf));
+    }
+
+    [Fact]
     public void Cells_and_rows_of_an_rtf_table()
     {
         const string rtf = @"{\rtf1\ansi{\trowd\cellx2000\cellx4000 RVSP\cell 54 mmHg\cell\row}{\trowd\cellx2000\cellx4000 TAPSE\cell 14 mm\cell\row}}";
