@@ -9,11 +9,18 @@
 # itself; if afl-fuzz stops early (a hang or a StackOverflow kills SharpFuzz's in-process fork
 # server), the input it was running is kept in out/killers/ and afl-fuzz resumes for the time left.
 # Environment: FUZZ_OUT (default tests/fuzz/out), FUZZ_TIMEOUT_MS (afl-fuzz's per-input timeout,
-# default 5000), PTTM_FUZZ_TIMEOUT_MS (the harness's own limit per hook call, default 3000).
+# default 5000), PTTM_FUZZ_TIMEOUT_MS (the harness's own limit per hook call, default 3000),
+# FUZZ_TARGET (hook, the default: the hook endpoint; attachments: the attachment decoder alone).
 set -euo pipefail
 
 minutes=${1:-30}
 case "$minutes" in ''|*[!0-9]*) echo "usage: $0 [minutes]" >&2; exit 2 ;; esac
+target=${FUZZ_TARGET:-hook}
+case "$target" in
+  hook) target_args=(); dict_args=(-x "$(cd "$(dirname "$0")" && pwd)/fhir.dict") ;;
+  attachments) target_args=(attachments); dict_args=() ;;
+  *) echo "FUZZ_TARGET is hook or attachments" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${FUZZ_OUT:-$here/out}
@@ -41,7 +48,10 @@ echo "fuzz: restoring the sharpfuzz tool (tests/fuzz/.config/dotnet-tools.json)"
 # SharpFuzz, the harness, ASP.NET Core or the BCL (those are the shared framework anyway).
 shopt -s nullglob
 targets=()
-for dll in "$bin"/PttmHooks.*.dll "$bin"/Hl7.Fhir.*.dll "$bin"/Fhir.Metrics.dll; do
+# The attachment target also traces the HTML and PDF libraries it drives.
+extra=()
+if [ "$target" = attachments ]; then extra=("$bin"/AngleSharp.dll "$bin"/UglyToad.PdfPig*.dll); fi
+for dll in "$bin"/PttmHooks.*.dll "$bin"/Hl7.Fhir.*.dll "$bin"/Fhir.Metrics.dll "${extra[@]}"; do
   [ "$(basename "$dll")" = "PttmHooks.Fuzz.dll" ] && continue
   targets+=("$dll")
 done
@@ -51,11 +61,15 @@ for dll in "${targets[@]}"; do
   (cd "$here" && dotnet sharpfuzz "$dll")
 done
 
-echo "fuzz: building the seed corpus"
-dotnet build "$root/src/PttmHooks.Cli/PttmHooks.Cli.csproj" -c Release -v quiet -nologo >/dev/null
-cli=$(dotnet msbuild "$root/src/PttmHooks.Cli/PttmHooks.Cli.csproj" -nologo -getProperty:TargetPath -p:Configuration=Release)
+echo "fuzz: building the seed corpus ($target)"
 rm -rf "$corpus"
-python3 "$here/make-seeds.py" "$corpus" dotnet "$cli"
+if [ "$target" = attachments ]; then
+  dotnet "$bin/PttmHooks.Fuzz.dll" attachments seeds "$corpus"
+else
+  dotnet build "$root/src/PttmHooks.Cli/PttmHooks.Cli.csproj" -c Release -v quiet -nologo >/dev/null
+  cli=$(dotnet msbuild "$root/src/PttmHooks.Cli/PttmHooks.Cli.csproj" -nologo -getProperty:TargetPath -p:Configuration=Release)
+  python3 "$here/make-seeds.py" "$corpus" dotnet "$cli"
+fi
 
 if [ -d "$findings" ]; then
   rm -rf "$out/findings.previous"
@@ -82,8 +96,8 @@ while :; do
   starts=$((starts + 1))
   # -V stops afl-fuzz after that many seconds; timeout is the backstop.
   timeout --kill-after=30 $((left + 60)) \
-    afl-fuzz -i "$input" -o "$findings" -V "$left" -t "$timeout_ms" -m none -x "$here/fhir.dict" \
-      -- "$(command -v dotnet)" "$bin/PttmHooks.Fuzz.dll" >>"$log" 2>&1 || true
+    afl-fuzz -i "$input" -o "$findings" -V "$left" -t "$timeout_ms" -m none "${dict_args[@]}" \
+      -- "$(command -v dotnet)" "$bin/PttmHooks.Fuzz.dll" "${target_args[@]}" >>"$log" 2>&1 || true
   [ -f "$findings/default/fuzzer_stats" ] || { echo "fuzz: afl-fuzz did not start; the end of $log:" >&2; tail -30 "$log" >&2; exit 1; }
   if [ $(( deadline - $(date +%s) )) -lt 20 ]; then break; fi
   if [ "$starts" -ge 10 ]; then echo "fuzz: afl-fuzz stopped early $starts times; giving up" >&2; break; fi
@@ -109,7 +123,9 @@ echo "  crashes:         $crashes saved ($findings/default/crashes)"
 echo "  hangs:           $hangs saved ($findings/default/hangs)"
 killed=$(count "$out/killers")
 if [ "$killed" -gt 0 ]; then echo "  killed afl-fuzz: $killed input(s) in $out/killers"; fi
-if [ "$crashes" -gt 0 ]; then
+if [ "$crashes" -gt 0 ] && [ "$target" = attachments ]; then
+  dotnet "$bin/PttmHooks.Fuzz.dll" attachments replay "$findings/default/crashes" | grep '^FAIL' | head -20 || true
+elif [ "$crashes" -gt 0 ]; then
   echo "fuzz: the crashes replayed, by the exception the service logged (quoted values as …):"
   dotnet "$bin/PttmHooks.Fuzz.dll" replay "$findings/default/crashes" 2>/dev/null \
     | sed -n 's/^log: Error PttmHooks[^[]*\[\(.*\)\]$/\1/p' | sed "s/'[^']*'/'…'/g" | sort | uniq -c | sort -rn | head -20 || true
