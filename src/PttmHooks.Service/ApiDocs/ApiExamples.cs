@@ -147,6 +147,7 @@ public sealed class ApiExamples(IServiceProvider services)
             services.GetRequiredService<CardComposer>(),
             services.GetRequiredService<RecordGatherer>(),
             services.GetRequiredService<AttachmentReader>(),
+            services.GetRequiredService<ResultFetcher>(),
             services.GetRequiredService<TimeProvider>(),
             NullLogger<PttmScreeningService>.Instance);
         var result = await service.InvokeAsync(new CdsInvocation(hook!, entry, prefetch!, baseUrl), CancellationToken.None).ConfigureAwait(false);

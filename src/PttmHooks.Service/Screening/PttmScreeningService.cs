@@ -18,6 +18,7 @@ public sealed class PttmScreeningService(
     CardComposer composer,
     RecordGatherer gatherer,
     AttachmentReader attachments,
+    ResultFetcher results,
     TimeProvider time,
     ILogger<PttmScreeningService> logger) : ICdsService
 {
@@ -41,9 +42,18 @@ public sealed class PttmScreeningService(
 
         // The texts of the reports and notes the rule reads are read before it runs: inline, or
         // from the EHR's FHIR server with the hook's token (never from another host).
+        // At the same time, the result Observations the reports reference that the EHR did not
+        // include are fetched: both are the call's second round trip, after the searches.
         var record = PatientRecord.FromResources(gathered.Resources);
-        var reading = await attachments.ReadAsync(
-            record, rule.AttachmentsToRead(record, time.GetUtcNow()), AttachmentSource.For(request), started, cancellationToken).ConfigureAwait(false);
+        var readingTask = attachments.ReadAsync(
+            record, rule.AttachmentsToRead(record, time.GetUtcNow()), AttachmentSource.For(request), started, cancellationToken);
+        var resultsTask = results.FetchAsync(record, request, started, cancellationToken);
+        await System.Threading.Tasks.Task.WhenAll(readingTask, resultsTask).ConfigureAwait(false);
+        var reading = await readingTask.ConfigureAwait(false);
+        var fetchedResults = await resultsTask.ConfigureAwait(false);
+        var evaluated = fetchedResults.Observations.Count == 0
+            ? reading.Record
+            : PatientRecord.FromResources([.. gathered.Resources, .. fetchedResults.Observations]).WithAttachmentTexts(reading.Record.AttachmentTexts);
 
         // The Patient only gives the age for the A–a gradient's limit; without it the rule uses the
         // age-free limit. Every search key can hold what decides a criterion, so a missing one
@@ -53,7 +63,7 @@ public sealed class PttmScreeningService(
         PttmAssessment assessment;
         using (var evaluate = CdsTracing.StartEvaluate())
         {
-            assessment = rule.Evaluate(reading.Record, time);
+            assessment = rule.Evaluate(evaluated, time);
             CdsTracing.Describe(evaluate, assessment);
         }
 
@@ -92,7 +102,7 @@ public sealed class PttmScreeningService(
                 request.Context.PatientId,
                 request.Context.EncounterId,
                 new Uri(invocation.PublicBaseUrl, "docs/pttm-criteria.md"),
-                [.. gathered.Notes, .. textNotes]));
+                [.. gathered.Notes, .. fetchedResults.Notes, .. textNotes]));
             compose?.SetTag("pttm.cards", cards.Count);
         }
 

@@ -75,6 +75,14 @@ public sealed class AttachmentReadTests
 
     private static string Detail(JsonNode card) => (string)card["detail"]!;
 
+    /// <summary>A rig for the reader alone: a budget a loaded machine's first request fits in (what is tested is not the budget).</summary>
+    private static FallbackRig ReaderRig(string? maxBytes = null) => new(new Dictionary<string, string?>
+    {
+        ["Cds:Fallback:Budget"] = "00:00:20",
+        ["Cds:Fallback:AttemptTimeout"] = "00:00:10",
+        ["Cds:Fallback:MaxAttachmentBytes"] = maxBytes ?? (8 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
     [Fact]
     public async Task A_Binary_answered_as_FHIR_JSON_is_fetched_with_the_hook_token_and_its_text_is_read()
     {
@@ -103,7 +111,7 @@ public sealed class AttachmentReadTests
     [InlineData("raw")]
     public async Task The_reader_gives_the_text_of_a_Binary_in_either_form(string form)
     {
-        using var rig = new FallbackRig();
+        using var rig = ReaderRig();
         var respond = form == "json"
             ? FallbackRig.FhirJson(200, BinaryJson("text/plain", ReportText))
             : Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/plain; charset=utf-8").WithBody(ReportText);
@@ -119,7 +127,7 @@ public sealed class AttachmentReadTests
     [Fact]
     public async Task A_raw_PDF_is_fetched_and_handed_to_the_decoder_as_application_pdf()
     {
-        using var rig = new FallbackRig();
+        using var rig = ReaderRig();
         var pdf = Encoding.ASCII.GetBytes("%PDF-1.4\n%\u00e2\u00e3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF");
         rig.Fhir.Given(Request.Create().WithPath("/fhir/Binary/p1").UsingGet()).AtPriority(1)
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/pdf").WithBody(pdf));
@@ -139,7 +147,7 @@ public sealed class AttachmentReadTests
     [InlineData("absolute, other case and default-free form")]
     public async Task A_url_on_the_same_base_is_followed_relative_or_absolute(string form)
     {
-        using var rig = new FallbackRig();
+        using var rig = ReaderRig();
         rig.Fhir.Given(Request.Create().WithPath("/fhir/Binary/b1").UsingGet()).AtPriority(1)
             .RespondWith(FallbackRig.FhirJson(200, BinaryJson("text/plain", ReportText)));
         var url = form switch
@@ -217,6 +225,12 @@ public sealed class AttachmentReadTests
             ["Cds:Fallback:AttemptTimeout"] = "00:00:00.500",
             ["Cds:Fallback:MaxRetries"] = "0",
         });
+        // Warm up (the host's first call), so that the clock measures the call alone.
+        using (var warm = await rig.PostAsync(rig.CaseRequest(CardCase).Request))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
         var (request, _) = rig.CaseRequest(CardCase);
         AddReport(request, "ctpa-slow", Url("Binary/b1"));
         rig.Fhir.Given(Request.Create().WithPath("/fhir/Binary/b1").UsingGet()).AtPriority(1)
@@ -291,7 +305,7 @@ public sealed class AttachmentReadTests
     [Fact]
     public async Task A_Binary_larger_than_the_limit_is_abandoned_at_the_limit()
     {
-        using var rig = new FallbackRig(new Dictionary<string, string?> { ["Cds:Fallback:MaxAttachmentBytes"] = "4096" });
+        using var rig = ReaderRig("4096");
         rig.Fhir.Given(Request.Create().WithPath("/fhir/Binary/big").UsingGet()).AtPriority(1)
             .RespondWith(Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/plain").WithBody(new string('x', 20_000)));
 
