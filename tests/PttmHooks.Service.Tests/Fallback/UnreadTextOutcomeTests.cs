@@ -1,7 +1,6 @@
 using PttmHooks.Clinical;
 using PttmHooks.Clinical.Assessment;
 using PttmHooks.Reading.Gathering;
-using PttmHooks.Service.Screening;
 using Attachment = Hl7.Fhir.Model.Attachment;
 
 namespace PttmHooks.Service.Tests.Fallback;

@@ -1,9 +1,8 @@
 using PttmHooks.Clinical.Assessment;
 using PttmHooks.Reading.CdsHooks;
-using PttmHooks.Reading.Gathering;
 using static Hl7.Fhir.Model.OperationOutcome;
 
-namespace PttmHooks.Service.Screening;
+namespace PttmHooks.Reading.Gathering;
 
 /// <summary>
 /// What the service does with report and note texts that could not be read (pttm-criteria.md 1.1,
