@@ -18,7 +18,8 @@ namespace PttmHooks.Benchmarks;
 /// The FHIR fallback's parallelism: a hook call with no prefetch against a FHIR server (WireMock.Net
 /// on loopback) that answers every query after <see cref="FhirDelayMs"/>. The service asks its ten
 /// queries (nine searches and the Patient read) at once, so a call should take about one delay plus
-/// the service's own time, not ten delays. In process (the service through WebApplicationFactory's
+/// the service's own time, not ten delays; <see cref="AttachmentCall"/> adds three reports whose text
+/// is behind Binary urls, read after the searches, all three at once. In process (the service through WebApplicationFactory's
 /// in-memory server, the FHIR server over real HTTP), Monitoring strategy: each call is hundreds of ms.
 /// </summary>
 [Config(typeof(FallbackBenchmark.Settings))]
@@ -44,6 +45,7 @@ public class FallbackBenchmark
     private WebApplicationFactory<global::Program> _service = null!;
     private HttpClient _client = null!;
     private string _body = null!;
+    private string _attachmentBody = null!;
 
     /// <summary>How long the FHIR server takes to answer each query.</summary>
     [Params(0, 200)]
@@ -58,7 +60,33 @@ public class FallbackBenchmark
             .WithStatusCode(200)
             .WithHeader("Content-Type", "application/fhir+json")
             .WithBody("""{"resourceType":"Bundle","type":"searchset","total":0}""");
-        _fhir.Given(Request.Create().UsingGet()).RespondWith(FhirDelayMs > 0 ? answer.WithDelay(TimeSpan.FromMilliseconds(FhirDelayMs)) : answer);
+        _fhir.Given(Request.Create().UsingGet()).AtPriority(100).RespondWith(FhirDelayMs > 0 ? answer.WithDelay(TimeSpan.FromMilliseconds(FhirDelayMs)) : answer);
+
+        // For AttachmentCall: three reports whose text is behind Binary urls, and the Binaries.
+        var reports = new JsonArray();
+        for (var i = 1; i <= 3; i++)
+        {
+            reports.Add(new JsonObject
+            {
+                ["resource"] = new JsonObject
+                {
+                    ["resourceType"] = "DiagnosticReport",
+                    ["id"] = $"bench-report-{i}",
+                    ["status"] = "final",
+                    ["code"] = new JsonObject { ["text"] = "CT angiography chest" },
+                    ["subject"] = new JsonObject { ["reference"] = "Patient/bench-attachments" },
+                    ["presentedForm"] = new JsonArray(new JsonObject { ["contentType"] = "text/plain", ["url"] = $"Binary/bench-{i}" }),
+                },
+            });
+        }
+
+        var withReports = Response.Create().WithStatusCode(200).WithHeader("Content-Type", "application/fhir+json")
+            .WithBody(new JsonObject { ["resourceType"] = "Bundle", ["type"] = "searchset", ["entry"] = reports }.ToJsonString());
+        _fhir.Given(Request.Create().UsingGet().WithPath("/fhir/DiagnosticReport").WithParam("patient", "bench-attachments")).AtPriority(10)
+            .RespondWith(FhirDelayMs > 0 ? withReports.WithDelay(TimeSpan.FromMilliseconds(FhirDelayMs)) : withReports);
+        var text = Response.Create().WithStatusCode(200).WithHeader("Content-Type", "text/plain").WithBody("CT pulmonary angiogram: no pulmonary embolism.");
+        _fhir.Given(Request.Create().UsingGet().WithPath(new WireMock.Matchers.WildcardMatcher("/fhir/Binary/*"))).AtPriority(10)
+            .RespondWith(FhirDelayMs > 0 ? text.WithDelay(TimeSpan.FromMilliseconds(FhirDelayMs)) : text);
         var fhirBase = _fhir.Url + "/fhir";
         _service = new WebApplicationFactory<global::Program>().WithWebHostBuilder(web =>
         {
@@ -83,6 +111,7 @@ public class FallbackBenchmark
             },
             ["context"] = new JsonObject { ["userId"] = "Practitioner/bench", ["patientId"] = "bench-patient" },
         }.ToJsonString();
+        _attachmentBody = _body.Replace("bench-patient", "bench-attachments", StringComparison.Ordinal);
         if (NoPrefetchCall() != "{\"cards\":[]}")
         {
             throw new InvalidOperationException("the fallback call did not answer {\"cards\":[]}");
@@ -101,9 +130,18 @@ public class FallbackBenchmark
 
     /// <summary>One patient-view call with no prefetch: every key fetched from the FHIR server.</summary>
     [Benchmark]
-    public string NoPrefetchCall()
+    public string NoPrefetchCall() => Post(_body);
+
+    /// <summary>
+    /// One call with no prefetch whose three reports have their text behind Binary urls: the
+    /// searches, then the three attachments at once (about two delays, not four).
+    /// </summary>
+    [Benchmark]
+    public string AttachmentCall() => Post(_attachmentBody);
+
+    private string Post(string body)
     {
-        using var content = new StringContent(_body, Encoding.UTF8, "application/json");
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
         using var response = _client.PostAsync(new Uri("/cds-services/pttm-screening", UriKind.Relative), content).GetAwaiter().GetResult();
         var text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         return response.StatusCode == HttpStatusCode.OK ? text : throw new InvalidOperationException($"{(int)response.StatusCode}: {text}");

@@ -108,7 +108,7 @@ internal sealed record ChartEvaluation(
         ["access_token"] = token,
         ["token_type"] = "Bearer",
         ["expires_in"] = 300,
-        ["scope"] = "patient/Patient.read patient/Condition.read patient/Observation.read patient/DiagnosticReport.read",
+        ["scope"] = "patient/Patient.read patient/Condition.read patient/Observation.read patient/DiagnosticReport.read patient/DocumentReference.read patient/Binary.read",
         ["subject"] = "pttm-hooks-cli",
     };
 
@@ -199,9 +199,13 @@ internal sealed record ChartEvaluation(
             notes.Add("The Bundle holds no Patient, Condition, Observation or DiagnosticReport.");
         }
 
+        // Attachment urls that point into the Bundle (an entry's fullUrl, or Binary/{id}) are read
+        // from its Binary entries; there is no FHIR server to follow any other url to.
         var record = PatientRecord.FromResources(resources);
-        var assessment = rule.Evaluate(record, time.At);
-        return new ChartEvaluation(owners.SingleOrDefault(), ChartSourceKind.Bundle, path, time, record, assessment, notes, OrderOf(rule, assessment));
+        var reading = AttachmentReader.ReadAtHand(record, rule.AttachmentsToRead(record, time.At), AttachmentSource.Binaries(bundle.Entry.Select(e => (e.FullUrl, e.Resource))));
+        var assessment = rule.Evaluate(reading.Record, time.At);
+        Settle(assessment, reading, [], notes, path);
+        return new ChartEvaluation(owners.SingleOrDefault(), ChartSourceKind.Bundle, path, time, reading.Record, assessment, notes, OrderOf(rule, assessment));
     }
 
     private static async Task<ChartEvaluation> FromHookRequestAsync(HookRequest request, ChartSourceKind kind, string source, EvaluationTime time, PttmRule rule, CancellationToken cancellationToken)
@@ -214,14 +218,28 @@ internal sealed record ChartEvaluation(
         }
 
         GatherResult gathered;
+        AttachmentReading reading;
+        ResultFetch results;
         if (request.FhirServer is { } server)
         {
+            // As the service does: the searches, then the attachments and the reports' results,
+            // inside one time budget.
             using var fhir = FhirGathering.For(server, open: request.FhirAuthorization is null, time.At, rule);
+            var started = TimeProvider.System.GetTimestamp();
             gathered = await fhir.Gatherer.GatherAsync(request, prefetch, cancellationToken).ConfigureAwait(false);
+            var gatheredRecord = PatientRecord.FromResources(gathered.Resources);
+            var readingTask = fhir.Attachments.ReadAsync(gatheredRecord, rule.AttachmentsToRead(gatheredRecord, time.At), AttachmentSource.For(request), started, cancellationToken);
+            var resultsTask = fhir.Results.FetchAsync(gatheredRecord, request, started, cancellationToken);
+            await System.Threading.Tasks.Task.WhenAll(readingTask, resultsTask).ConfigureAwait(false);
+            reading = await readingTask.ConfigureAwait(false);
+            results = await resultsTask.ConfigureAwait(false);
         }
         else
         {
             gathered = await FhirGathering.PrefetchOnly().GatherAsync(request, prefetch, cancellationToken).ConfigureAwait(false);
+            var gatheredRecord = PatientRecord.FromResources(gathered.Resources);
+            reading = AttachmentReader.ReadAtHand(gatheredRecord, rule.AttachmentsToRead(gatheredRecord, time.At), AttachmentSource.None);
+            results = ResultFetch.None;
         }
 
         var notes = new List<string>(gathered.Notes);
@@ -238,7 +256,10 @@ internal sealed record ChartEvaluation(
             notes.Add("No Patient resource: the A-a gradient is judged against the age-free limit.");
         }
 
-        var record = PatientRecord.FromResources(gathered.Resources);
+        notes.AddRange(results.Notes);
+        var record = results.Observations.Count == 0
+            ? reading.Record
+            : PatientRecord.FromResources([.. gathered.Resources, .. results.Observations]).WithAttachmentTexts(reading.Record.AttachmentTexts);
         var assessment = rule.Evaluate(record, time.At);
 
         // As the service answers 412: a missing search key may hold what decides a criterion, so no
@@ -256,7 +277,25 @@ internal sealed record ChartEvaluation(
             notes.Add($"Decided without {string.Join(", ", missing.Select(k => k.Template.Key))}, which could not be gathered: {settled}.");
         }
 
+        Settle(assessment, reading, missing, notes, source);
         return new ChartEvaluation(request.Context.PatientId, kind, source, time, record, assessment, notes, OrderOf(rule, assessment));
+    }
+
+    /// <summary>
+    /// As the service answers 412 for a report text that could not be read and could decide: no
+    /// assessment, unless what was read settles it; every other text that could not be read is a note.
+    /// </summary>
+    private static void Settle(PttmAssessment assessment, AttachmentReading reading, IReadOnlyCollection<KeyResult> missing, List<string> notes, string source)
+    {
+        var settled = MissingData.SettledWithout(assessment, missing) is not null;
+        var (issues, textNotes) = UnreadTextOutcome.Decide(assessment, reading, settled);
+        if (issues.Count > 0)
+        {
+            throw new CliException(ExitCodes.Incomplete,
+                $"{source}: the text of a report could not be read, and the answer could depend on it; no assessment is given on missing data:{Lines(issues.Select(i => $"{i.Expression}: {i.Message}"))}");
+        }
+
+        notes.AddRange(textNotes);
     }
 
     private static OrderCode? OrderOf(PttmRule rule, PttmAssessment assessment) =>

@@ -29,7 +29,15 @@ internal sealed class FhirGathering : IDisposable
     {
         _services = services;
         Gatherer = services.GetRequiredService<RecordGatherer>();
+        Attachments = services.GetRequiredService<AttachmentReader>();
+        Results = services.GetRequiredService<ResultFetcher>();
     }
+
+    /// <summary>The service's attachment reader: urls on the FHIR server, with the request's token.</summary>
+    public AttachmentReader Attachments { get; }
+
+    /// <summary>The service's fetcher of the result Observations reports reference.</summary>
+    public ResultFetcher Results { get; }
 
     /// <summary>The gatherer: prefetch as given, every unsatisfied key fetched from the request's fhirServer.</summary>
     public RecordGatherer Gatherer { get; }

@@ -25,7 +25,7 @@ internal sealed record ExportFile(string Path, string ResourceType, long Length)
 internal static partial class BulkExport
 {
     /// <summary>The types the rule reads.</summary>
-    public static List<string> Types { get; } = ["Patient", "Condition", "Observation", "DiagnosticReport"];
+    public static List<string> Types { get; } = ["Patient", "Condition", "Observation", "DiagnosticReport", "DocumentReference", "Binary"];
 
     /// <summary>The export's files of <see cref="Types"/>, by type then name; and the NDJSON files of other types, skipped.</summary>
     public static (IReadOnlyList<ExportFile> Files, IReadOnlyList<string> Skipped) Discover(string folder)

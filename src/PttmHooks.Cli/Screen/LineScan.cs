@@ -11,12 +11,18 @@ namespace PttmHooks.Cli.Screen;
 internal static class LineScan
 {
     /// <summary>Reads the type and owner of <paramref name="line"/>; false when it is not a JSON object with a resourceType.</summary>
-    public static bool TryRead(ReadOnlySpan<byte> line, out string resourceType, out string? owner)
+    public static bool TryRead(ReadOnlySpan<byte> line, out string resourceType, out string? owner) => TryRead(line, out resourceType, out owner, out _);
+
+    /// <summary>
+    /// Reads the type, owner and <c>id</c> of <paramref name="line"/> (a Binary has no owner: its id
+    /// is what attachments name it by); false when it is not a JSON object with a resourceType.
+    /// </summary>
+    public static bool TryRead(ReadOnlySpan<byte> line, out string resourceType, out string? owner, out string? id)
     {
         resourceType = string.Empty;
         owner = null;
+        id = null;
         string? type = null;
-        string? id = null;
         string? subject = null;
         try
         {
@@ -49,7 +55,7 @@ internal static class LineScan
                     reader.Skip();
                 }
 
-                if (type is not null && (type == "Patient" ? id is not null : subject is not null))
+                if (type is not null && (type is "Patient" or "Binary" ? id is not null : subject is not null))
                 {
                     break;
                 }
@@ -67,7 +73,12 @@ internal static class LineScan
         }
 
         resourceType = type;
-        owner = type == "Patient" ? id : PrefetchReader.PatientIdOf(subject);
+        owner = type switch
+        {
+            "Patient" => id,
+            "Binary" => null,
+            _ => PrefetchReader.PatientIdOf(subject),
+        };
         return true;
     }
 

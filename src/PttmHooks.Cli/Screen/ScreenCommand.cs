@@ -76,6 +76,11 @@ internal static class ScreenCommand
         output.WriteLine("Recommendations: " + string.Join(", ", new[] { Recommendation.WedgedPaCytology, Recommendation.LungPerfusionScan, Recommendation.None }.Select(r => $"{Words.Of(r)} {N(tally.With(r))}")));
         output.WriteLine("Indicators:      " + string.Join(", ", new Indicator?[] { Indicator.Critical, Indicator.Warning, Indicator.Info }.Select(i => $"{Words.Of(i)} {N(tally.Outcomes.Where(o => o.Key.Item3 == i).Sum(o => o.Value))}")));
         output.WriteLine("Criteria met:    " + string.Join(", ", ScreenTally.CriterionOrder.Select(id => $"{Words.Of(id)} {N(tally.With(id, CriterionState.Met))}")));
+        if (tally.Attachments > 0)
+        {
+            output.WriteLine($"Attachments:     {N(tally.Attachments)} asked for by the rule, {N(tally.UnreadAttachments)} could not be read (a url to no Binary of the export, or a content type not read)");
+        }
+
         output.WriteLine($"Grouping:        {tally.Partitions} partitions, {ScreenProgress.Size(tally.PartitionBytes)} written, largest {ScreenProgress.Size(tally.LargestPartitionBytes)}; Bloom filter {ScreenProgress.Size(tally.BloomBytes)}, {N(tally.FalsePositives)} false positives");
         output.WriteLine($"Wrote:           {csv} ({N(tally.Evaluated)} rows), {html} ({N(tally.Flagged)} flagged)");
     }

@@ -199,6 +199,7 @@ internal sealed class ScreenHtml : IDisposable
 
         page.WriteLine($"<p class=\"note\">Conditions that could not be read as FHIR R4 (not judged for a malignancy): {N(tally.UnreadableConditions)}. " +
             $"Resources of evaluated patients read in part (invalid elements skipped): {N(tally.ReadInPart)}; left out as unreadable: {N(tally.UnreadableResources)}. " +
+            $"Report and note attachments asked for: {N(tally.Attachments)}; could not be read: {N(tally.UnreadAttachments)}. " +
             $"Took {E(ScreenProgress.Duration(run.Elapsed))}.</p>");
         page.WriteLine("</body></html>");
     }

@@ -63,6 +63,12 @@ internal sealed class ScreenTally
     /// <summary>Resources of evaluated patients that could not be read as FHIR R4 (left out).</summary>
     public long UnreadableResources { get; set; }
 
+    /// <summary>Report and note attachments the rule asked for, of evaluated patients.</summary>
+    public long Attachments { get; set; }
+
+    /// <summary>Of those, the ones whose text could not be read (a url to no Binary of the export, a content type not read, …).</summary>
+    public long UnreadAttachments { get; set; }
+
     /// <summary>Patients evaluated: every patient with a solid malignancy (C1 met).</summary>
     public long Evaluated { get; private set; }
 

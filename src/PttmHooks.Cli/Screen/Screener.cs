@@ -75,14 +75,15 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
 
             var k = partitions ?? ChoosePartitions(files);
             tally.Partitions = k;
-            var partitionPaths = Partition(files, filter, k, work, tally, cancellationToken);
+            using var binaries = new BinaryStore(Path.Combine(work, "binaries.ndjson"));
+            var partitionPaths = Partition(files, filter, k, work, binaries, tally, cancellationToken);
 
             var csvPath = Path.Combine(work, "screen.csv");
             var htmlPath = Path.Combine(work, "screen.html");
             using (var csv = new ScreenCsv(csvPath))
             using (var html = new ScreenHtml(Path.Combine(work, "flagged.rows")))
             {
-                Evaluate(partitionPaths, csv, html, tally, cancellationToken);
+                Evaluate(partitionPaths, binaries, csv, html, tally, cancellationToken);
                 html.WritePage(htmlPath, tally, new ScreenRun(Path.GetFullPath(folder), at, rule.Version, clock.GetElapsedTime(started)));
             }
 
@@ -166,7 +167,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
     }
 
     /// <summary>Pass 2: every line of a possible candidate, appended to its patient's partition.</summary>
-    private List<string> Partition(IReadOnlyList<ExportFile> files, BloomFilter filter, int k, string work, ScreenTally tally, CancellationToken cancellationToken)
+    private List<string> Partition(IReadOnlyList<ExportFile> files, BloomFilter filter, int k, string work, BinaryStore binaries, ScreenTally tally, CancellationToken cancellationToken)
     {
         var paths = Enumerable.Range(0, k).Select(i => Path.Combine(work, $"partition-{i:D3}.ndjson")).ToList();
         var outputs = new FileStream?[k];
@@ -188,7 +189,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
                         progress.Report(done + reader.Position);
                     }
 
-                    if (!LineScan.TryRead(line, out var type, out var owner))
+                    if (!LineScan.TryRead(line, out var type, out var owner, out var id))
                     {
                         counts.Unreadable++;
                         continue;
@@ -197,6 +198,22 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
                     if (type != file.ResourceType)
                     {
                         counts.OtherType++;
+                        continue;
+                    }
+
+                    if (type == "Binary")
+                    {
+                        // A Binary has no patient: it is kept aside, found by its id when an
+                        // attachment of an evaluated patient's report or note names it.
+                        if (id is null)
+                        {
+                            counts.Unattributed++;
+                        }
+                        else
+                        {
+                            binaries.Add(id, line);
+                        }
+
                         continue;
                     }
 
@@ -238,7 +255,7 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
     }
 
     /// <summary>Pass 3: one partition at a time, each patient's chart evaluated.</summary>
-    private void Evaluate(IReadOnlyList<string> partitions, ScreenCsv csv, ScreenHtml html, ScreenTally tally, CancellationToken cancellationToken)
+    private void Evaluate(IReadOnlyList<string> partitions, BinaryStore binaries, ScreenCsv csv, ScreenHtml html, ScreenTally tally, CancellationToken cancellationToken)
     {
         progress.Start("pass 3/3 evaluating", Math.Max(1, tally.PartitionBytes));
         long done = 0;
@@ -264,7 +281,18 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
             foreach (var (patientId, lines) in byPatient.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var assessment = rule.Evaluate(ReadChart(lines, tally), at);
+                var chart = ReadChart(lines, tally);
+                var wanted = rule.AttachmentsToRead(chart, at);
+                if (wanted.Count > 0)
+                {
+                    // Attachment urls that name a Binary of the export (Binary/{id}) are read from it.
+                    var reading = AttachmentReader.ReadAtHand(chart, wanted, binaries.For(wanted));
+                    chart = reading.Record;
+                    tally.Attachments += wanted.Count;
+                    tally.UnreadAttachments += reading.Unread.Count();
+                }
+
+                var assessment = rule.Evaluate(chart, at);
                 if (assessment[CriterionId.C1].State != CriterionState.Met)
                 {
                     tally.FalsePositives++;
@@ -341,4 +369,61 @@ internal sealed class Screener(PttmRule rule, DateTimeOffset at, ScreenProgress 
         {
         }
     }
+}
+
+/// <summary>
+/// The export's Binaries, kept aside in one file of the work folder (they hold patient data, as the
+/// partitions do) with an index of id → place, so that memory holds only the ids.
+/// </summary>
+internal sealed class BinaryStore(string path) : IDisposable
+{
+    private readonly Dictionary<string, (long Offset, int Length)> _index = new(StringComparer.Ordinal);
+    private FileStream? _file;
+
+    /// <summary>Keeps <paramref name="line"/> (a Binary) under <paramref name="id"/>; the first of an id counts.</summary>
+    public void Add(string id, ReadOnlySpan<byte> line)
+    {
+        if (_index.ContainsKey(id))
+        {
+            return;
+        }
+
+        _file ??= new FileStream(path, FileMode.Create, FileAccess.ReadWrite, FileShare.None, 32 * 1024);
+        _file.Seek(0, SeekOrigin.End);
+        _index[id] = (_file.Position, line.Length);
+        _file.Write(line);
+    }
+
+    /// <summary>The Binaries that the urls of <paramref name="wanted"/> name (Binary/{id}, relative or absolute).</summary>
+    public AttachmentSource For(IReadOnlyList<(Resource Owner, Attachment Attachment)> wanted)
+    {
+        var found = new List<(string?, Resource?)>();
+        foreach (var (_, attachment) in wanted)
+        {
+            if (attachment.Url is not { } url || _file is null)
+            {
+                continue;
+            }
+
+            var parts = url.Split('/');
+            var id = parts.Length >= 2 && parts[^2] == "Binary" ? parts[^1] : null;
+            if (id is null || !_index.TryGetValue(id, out var place))
+            {
+                continue;
+            }
+
+            var bytes = new byte[place.Length];
+            _file.Seek(place.Offset, SeekOrigin.Begin);
+            _file.ReadExactly(bytes);
+            if (JsonInput.Check(bytes, "line") is null && FhirReadInPart.Read(bytes, "file").Resource is Binary binary)
+            {
+                found.Add((url, binary));
+            }
+        }
+
+        return AttachmentSource.Binaries(found);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _file?.Dispose();
 }

@@ -22,6 +22,16 @@ public sealed record FhirFailure(string Code, string Text);
 /// <param name="PartialNotes">Set when some elements were not valid FHIR R4 and were left out: one sentence per kind.</param>
 public sealed record FhirResponse(Resource? Resource, FhirFailure? Failure, bool NotFound = false, IReadOnlyList<string>? PartialNotes = null);
 
+/// <summary>One Binary fetched for an attachment: its bytes and media type, or why there are none.</summary>
+/// <param name="Data">The content, when it was fetched.</param>
+/// <param name="ContentType">Its media type (with parameters such as a charset), when known.</param>
+/// <param name="Failure">Why it could not be fetched, otherwise.</param>
+/// <param name="NotFound">True for a 404 or 410.</param>
+public sealed record BinaryResponse(byte[]? Data, string? ContentType, FhirFailure? Failure, bool NotFound = false)
+{
+    internal static BinaryResponse Failed(string code, string text) => new(null, null, new FhirFailure(code, text));
+}
+
 /// <summary>
 /// The typed <see cref="HttpClient"/> for the EHR's FHIR servers: one GET at a time, through the
 /// resilience pipeline registered with it (per-attempt timeout, retries of idempotent GETs,
@@ -118,7 +128,134 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
         }
     }
 
-    private async Task<FhirResponse> ReadAsync(HttpResponseMessage response, long deadline, CancellationToken cancellationToken)
+    /// <summary>
+    /// GETs a <c>Binary</c> (an attachment's <c>url</c>) from the FHIR server whose base is
+    /// <paramref name="fhirBase"/>, through the same pipeline as every query, accepting both forms
+    /// FHIR servers answer: the Binary resource as FHIR JSON (its <c>contentType</c> and base64
+    /// <c>data</c>), or the raw content in its own media type.
+    /// </summary>
+    /// <param name="url">The absolute URL, on <paramref name="fhirBase"/>.</param>
+    /// <param name="fhirBase">The normalised FHIR base, which selects the circuit breaker.</param>
+    /// <param name="token">The bearer token, or null for an open server.</param>
+    /// <param name="contentType">The attachment's own content type, asked for beside FHIR JSON, and used when the answer names none.</param>
+    /// <param name="maxBytes">The largest content read, in bytes.</param>
+    /// <param name="deadline">The end of the hook call's budget, as a timestamp of the time provider.</param>
+    /// <param name="cancellationToken">Cancelled when the budget runs out or the caller goes away.</param>
+    public async Task<BinaryResponse> GetBinaryAsync(Uri url, string fhirBase, string? token, string? contentType, long maxBytes, long deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.Add(s_fhirJson);
+        if (MediaTypeHeaderValue.TryParse(contentType, out var declared) && declared.MediaType is { } media && !IsJson(media))
+        {
+            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(media, 0.9));
+        }
+
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("*/*", 0.5));
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        request.Options.Set(BaseKey, fhirBase);
+        request.Options.Set(DeadlineKey, deadline);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BrokenCircuitException)
+        {
+            return BinaryResponse.Failed("circuit-open", "the circuit to this FHIR server is open after repeated failures, so it was not fetched");
+        }
+        catch (TimeoutRejectedException)
+        {
+            return BinaryResponse.Failed("timeout", $"the FHIR server did not answer within the {Seconds(options.Value.AttemptTimeout)} per-attempt timeout, retries included");
+        }
+        catch (HttpRequestException e)
+        {
+            return BinaryResponse.Failed("connection", $"the FHIR server could not be reached ({e.HttpRequestError})");
+        }
+
+        using (response)
+        {
+            if (await StatusFailureAsync(response, deadline, cancellationToken).ConfigureAwait(false) is { } failed)
+            {
+                return new BinaryResponse(null, null, failed.Failure, failed.NotFound);
+            }
+
+            var limit = Math.Min(maxBytes, (long)options.Value.MaxResponseBytes);
+            var answered = response.Content.Headers.ContentType;
+            var isJson = answered?.MediaType is { } answeredType && IsJson(answeredType);
+
+            // FHIR JSON carries the content base64-encoded: a third larger than the content.
+            var bodyLimit = isJson ? (limit * 4 / 3) + 64 * 1024 : limit;
+            if (response.Content.Headers.ContentLength > bodyLimit)
+            {
+                return BinaryResponse.Failed("too-large", $"the Binary is larger than {limit} bytes");
+            }
+
+            byte[] body;
+            try
+            {
+                body = await ReadBodyAsync(response, bodyLimit, cancellationToken).ConfigureAwait(false);
+            }
+            catch (LimitedStream.TooLargeException)
+            {
+                return BinaryResponse.Failed("too-large", $"the Binary is larger than {limit} bytes");
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                return BinaryResponse.Failed("connection", "the FHIR server's answer broke off before its end");
+            }
+
+            if (!isJson)
+            {
+                // The raw content: its media type is the answer's, unless the answer names none
+                // or only application/octet-stream, when the attachment's own is used.
+                var type = answered?.MediaType is null or "application/octet-stream" ? contentType : answered.ToString();
+                return new BinaryResponse(body, type, null);
+            }
+
+            var json = body.AsMemory();
+            if (JsonInput.HasByteOrderMark(json.Span))
+            {
+                json = json[3..];
+            }
+
+            if (JsonInput.Check(json.Span, "the answer") is { } problem)
+            {
+                return BinaryResponse.Failed("not-fhir", $"the FHIR server's answer cannot be read: {problem.TrimEnd('.')}");
+            }
+
+            var read = FhirReadInPart.Read(json.Span, "fhir-server");
+            return read switch
+            {
+                { Problem: { } unreadable } => BinaryResponse.Failed("not-fhir", $"the FHIR server's answer is {Shorten(unreadable)}"),
+                { Resource: OperationOutcome outcome } => BinaryResponse.Failed("operation-outcome", "the FHIR server answered with an OperationOutcome" + Diagnostics(outcome)),
+                { Resource: Binary { Data: { } data } binary } when data.LongLength > limit => BinaryResponse.Failed("too-large", $"the Binary is larger than {limit} bytes"),
+                { Resource: Binary { Data: { } data } binary } => new BinaryResponse(data, binary.ContentType ?? contentType, null),
+                { Resource: Binary } => BinaryResponse.Failed("no-data", "the Binary has no data"),
+                { Resource: { } other } => BinaryResponse.Failed("wrong-type", $"the FHIR server answered a {other.TypeName}, not a Binary"),
+                _ => BinaryResponse.Failed("not-fhir", "the FHIR server's answer is not a FHIR resource"),
+            };
+        }
+    }
+
+    private static bool IsJson(string mediaType) =>
+        mediaType.Equals("application/fhir+json", StringComparison.OrdinalIgnoreCase) || mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+
+    private static async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, long limit, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using var limited = new LimitedStream(stream, limit);
+        using var copy = new MemoryStream();
+        await limited.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
+        return copy.ToArray();
+    }
+
+    /// <summary>The failure a response's status means (401, 403, 404, 429, 5xx, another 4xx), or null for a 2xx.</summary>
+    private async Task<FhirResponse?> StatusFailureAsync(HttpResponseMessage response, long deadline, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
         switch (response.StatusCode)
@@ -149,6 +286,16 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
             return Failed("client-error", $"the FHIR server rejected the query (HTTP {status}{(said is null ? string.Empty : ": " + said)})");
         }
 
+        return null;
+    }
+
+    private async Task<FhirResponse> ReadAsync(HttpResponseMessage response, long deadline, CancellationToken cancellationToken)
+    {
+        if (await StatusFailureAsync(response, deadline, cancellationToken).ConfigureAwait(false) is { } failed)
+        {
+            return failed;
+        }
+
         if (response.Content.Headers.ContentLength > options.Value.MaxResponseBytes)
         {
             return Failed("too-large", $"the FHIR server's answer is larger than {options.Value.MaxResponseBytes} bytes");
@@ -157,11 +304,7 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
         byte[] body;
         try
         {
-            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using var limited = new LimitedStream(stream, options.Value.MaxResponseBytes);
-            using var copy = new MemoryStream();
-            await limited.CopyToAsync(copy, cancellationToken).ConfigureAwait(false);
-            body = copy.ToArray();
+            body = await ReadBodyAsync(response, options.Value.MaxResponseBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (LimitedStream.TooLargeException)
         {

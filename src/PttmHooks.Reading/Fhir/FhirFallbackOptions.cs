@@ -54,6 +54,20 @@ public sealed class FhirFallbackOptions
     [Range(1024, int.MaxValue)]
     public int MaxResponseBytes { get; set; } = 16 * 1024 * 1024;
 
+    /// <summary>
+    /// The largest attachment read, in bytes: a <c>Binary</c> fetched for a report's or note's
+    /// attachment <c>url</c>. An attachment whose <c>size</c> says it is larger is not fetched, and
+    /// the card names it; one whose content turns out larger is abandoned at the limit.
+    /// </summary>
+    /// <value>8 MiB.</value>
+    [Range(1024, int.MaxValue)]
+    public int MaxAttachmentBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Attachments fetched from the FHIR server at once, for one hook call.</summary>
+    /// <value>6.</value>
+    [Range(1, 32)]
+    public int AttachmentConcurrency { get; set; } = 6;
+
     /// <summary>The circuit breaker kept for each FHIR server base.</summary>
     public CircuitSettings Circuit { get; set; } = new();
 

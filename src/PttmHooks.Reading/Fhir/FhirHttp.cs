@@ -20,7 +20,8 @@ namespace PttmHooks.Reading.Fhir;
 public static class FhirHttp
 {
     /// <summary>
-    /// Registers the FHIR client, its pipeline, the fallback options and the fetcher. It needs a
+    /// Registers the FHIR client, its pipeline, the fallback options, the fetcher, the attachment
+    /// reader and the result fetcher. It needs a
     /// <see cref="TimeProvider"/>, an <c>IConfiguration</c> (for <c>Cds:Fallback</c>), logging
     /// and the <c>PttmRule</c> (whose look-back window narrows the searches).
     /// </summary>
@@ -31,6 +32,8 @@ public static class FhirHttp
 
         services.AddHttpClient<FhirClient>().AddOutboundResilience("fhir");
         services.AddSingleton<IFhirFetcher, HttpFhirFetcher>();
+        services.AddSingleton<AttachmentReader>();
+        services.AddSingleton<ResultFetcher>();
         return services;
     }
 

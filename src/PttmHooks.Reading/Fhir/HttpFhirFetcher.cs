@@ -234,7 +234,7 @@ public sealed class HttpFhirFetcher(
 /// windowed) and imaging reports (CTPA, perfusion scan, echo, chest CT are windowed). Never the
 /// Conditions (a malignancy counts at any age), the pathology reports (a positive wedged-PA
 /// cytology establishes the diagnosis at any age), nor the uncategorised recent reports, which may
-/// hold either.
+/// hold either, nor the clinical notes (a cytology note counts at any age, like a pathology report).
 /// </summary>
 public static partial class QueryNarrowing
 {
@@ -252,7 +252,7 @@ public static partial class QueryNarrowing
     /// <summary>The keys searched in full, whatever their dates.</summary>
     public static IReadOnlySet<string> FullKeys { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
-        "patient", "conditions", "pathologyReports", "recentReports",
+        "patient", "conditions", "pathologyReports", "recentReports", "notes",
     };
 
     /// <summary>

@@ -193,7 +193,7 @@ public static class PrefetchReader
     }
 
     /// <summary>True for the resource types the rule reads.</summary>
-    internal static bool IsRead(Resource resource) => resource is Patient or Condition or Observation or DiagnosticReport;
+    internal static bool IsRead(Resource resource) => resource is Patient or Condition or Observation or DiagnosticReport or DocumentReference;
 
     /// <summary>
     /// The id of the patient <paramref name="resource"/> belongs to: a Patient's own id, or the
@@ -207,6 +207,7 @@ public static class PrefetchReader
         Condition c => c.Subject?.Reference,
         Observation o => o.Subject?.Reference,
         DiagnosticReport r => r.Subject?.Reference,
+        DocumentReference n => n.Subject?.Reference,
         _ => null,
     };
 

@@ -8,8 +8,9 @@ namespace PttmHooks.Reading.Samples;
 
 /// <summary>
 /// Answers this service's own prefetch templates over resources in memory, the way an EHR fills
-/// them: <c>patient</c>, <c>code</c> and <c>category</c> token lists, <c>date</c> (Observation and
-/// DiagnosticReport), <c>_sort=-date</c>, <c>_count</c> and <c>_offset</c>. It builds the sample hook
+/// them: <c>patient</c>, <c>code</c>, <c>category</c> and (DocumentReference) <c>type</c> token lists,
+/// <c>date</c> (Observation, DiagnosticReport, DocumentReference), <c>_sort=-date</c>, <c>_count</c>,
+/// <c>_offset</c> and <c>_include=DiagnosticReport:result</c>. It builds the sample hook
 /// requests (and the tests' requests, and the test FHIR server's answers); the independent check
 /// that the templates work on a real FHIR search is <c>ehr-sim</c> in CI. Any other search
 /// parameter throws, so a template change this class does not understand cannot pass silently.
@@ -50,6 +51,7 @@ public static class TemplateSearch
         int? count = null;
         var offset = 0;
         var sortByDateDescending = false;
+        var includeResults = false;
         foreach (var pair in pairs)
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
@@ -68,7 +70,14 @@ public static class TemplateSearch
                     var categories = value.Split(',').Select(Token).ToList();
                     hits = hits.Where(r => Codings(r, "category").Any(c => categories.Any(t => t.Matches(c)))).ToList();
                     break;
-                case "date" when resourceType is "Observation" or "DiagnosticReport":
+                case "type" when resourceType is "DocumentReference":
+                    var types = value.Split(',').Select(Token).ToList();
+                    hits = hits.Where(r => Codings(r, "type").Any(c => types.Any(t => t.Matches(c)))).ToList();
+                    break;
+                case "_include" when resourceType is "DiagnosticReport" && value == "DiagnosticReport:result":
+                    includeResults = true;
+                    break;
+                case "date" when resourceType is "Observation" or "DiagnosticReport" or "DocumentReference":
                     // A comma separates alternatives (OR); repeating the parameter combines (AND).
                     var searches = value.Split(',').Select(DateSearch).ToList();
                     hits = hits.Where(r => RangeOf(EffectiveOf(r)) is { } target && searches.Any(s => s.Matches(target))).ToList();
@@ -109,6 +118,28 @@ public static class TemplateSearch
                 Resource = resource,
                 Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Match },
             });
+        }
+
+        if (includeResults)
+        {
+            // _include=DiagnosticReport:result: each Observation a report of the page references, once.
+            var included = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var report in bundle.Entry.Select(e => e.Resource).OfType<DiagnosticReport>().ToList())
+            {
+                foreach (var reference in report.Result.Select(r => r.Reference).OfType<string>())
+                {
+                    var id = reference.StartsWith("Observation/", StringComparison.Ordinal) ? reference["Observation/".Length..] : null;
+                    if (id is not null && included.Add(id) && resources.FirstOrDefault(r => r is Observation && r.Id == id) is { } observation)
+                    {
+                        bundle.Entry.Add(new Bundle.EntryComponent
+                        {
+                            FullUrl = fhirBase is null ? null : $"{fhirBase}/Observation/{id}",
+                            Resource = observation,
+                            Search = new Bundle.SearchComponent { Mode = Bundle.SearchEntryMode.Include },
+                        });
+                    }
+                }
+            }
         }
 
         if (fhirBase is not null)
@@ -166,6 +197,8 @@ public static class TemplateSearch
         (Observation o, "category") => o.Category.SelectMany(k => k.Coding),
         (DiagnosticReport r, "code") => r.Code?.Coding ?? [],
         (DiagnosticReport r, "category") => r.Category.SelectMany(k => k.Coding),
+        (DocumentReference n, "type") => n.Type?.Coding ?? [],
+        (DocumentReference n, "category") => n.Category.SelectMany(k => k.Coding),
         _ => [],
     };
 
@@ -174,6 +207,7 @@ public static class TemplateSearch
     {
         Observation o => o.Effective,
         DiagnosticReport r => r.Effective,
+        DocumentReference n => n.DateElement,
         _ => null,
     };
 

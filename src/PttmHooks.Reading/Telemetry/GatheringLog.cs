@@ -20,4 +20,12 @@ internal static partial class GatheringLog
     [LoggerMessage(EventId = 2203, Level = LogLevel.Warning,
         Message = "FHIR fallback query for key {Key}: the next link after page {Page} leaves the FHIR base; not followed")]
     public static partial void FallbackForeignNextLink(ILogger logger, string key, int page);
+
+    [LoggerMessage(EventId = 2204, Level = LogLevel.Information,
+        Message = "Attachments: {Read} of {Wanted} read ({Fetched} fetched from the FHIR server) in {ElapsedMs:F1} ms")]
+    public static partial void AttachmentsRead(ILogger logger, int wanted, int read, int fetched, double elapsedMs);
+
+    [LoggerMessage(EventId = 2205, Level = LogLevel.Warning,
+        Message = "Attachment not read: {Reason} (source {Source})")]
+    public static partial void AttachmentNotRead(ILogger logger, string reason, string source);
 }

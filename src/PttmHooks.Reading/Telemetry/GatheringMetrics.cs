@@ -46,6 +46,12 @@ internal static class GatheringMetrics
     private static readonly Counter<long> s_fhirQueryFailures = s_meter.CreateCounter<long>(
         "pttm.fhir.query.failures", unit: "{query}", description: "FHIR fallback queries that brought no usable answer, by key and reason (timeout, budget, unauthorized, forbidden, circuit-open, server-error, …).");
 
+    private static readonly Counter<long> s_attachmentReads = s_meter.CreateCounter<long>(
+        "pttm.attachment.reads", unit: "{attachment}", description: "Report and note attachments the rule asked for, by source (inline, contained, bundle, fhir, none) and outcome (ok, or why the text could not be read).");
+
+    private static readonly Histogram<double> s_attachmentFetchDuration = s_meter.CreateHistogram<double>(
+        "pttm.fhir.attachment.duration", unit: "s", description: "Time to fetch one attachment's Binary from the EHR's FHIR server (retries included), by outcome.", tags: null, advice: s_seconds);
+
     private static readonly ObservableGauge<int> s_circuitState = s_meter.CreateObservableGauge(
         "pttm.fhir.circuit.state", ObserveCircuits, unit: "{state}", description: "State of the circuit breaker to each FHIR server and JWKS host: 0 closed, 1 half-open, 2 open.");
 
@@ -62,6 +68,14 @@ internal static class GatheringMetrics
             s_fhirQueryFailures.Add(1, new("pttm.prefetch.key", key), new("pttm.fhir.reason", outcome));
         }
     }
+
+    /// <summary>Records one attachment read: where its content was (<paramref name="source"/>) and <paramref name="outcome"/> (<c>ok</c> or a code).</summary>
+    public static void RecordAttachment(string source, string outcome) =>
+        s_attachmentReads.Add(1, new("pttm.attachment.source", source), new("pttm.attachment.outcome", outcome));
+
+    /// <summary>Records one Binary fetched from the FHIR server.</summary>
+    public static void RecordAttachmentFetch(string outcome, TimeSpan elapsed) =>
+        s_attachmentFetchDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("pttm.attachment.outcome", outcome));
 
     /// <summary>
     /// Sets the circuit state of the resilience pipeline <paramref name="pipeline"/>, whose server

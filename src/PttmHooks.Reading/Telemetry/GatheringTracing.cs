@@ -52,4 +52,31 @@ internal static class GatheringTracing
             activity.SetStatus(ActivityStatusCode.Error, outcome);
         }
     }
+
+    /// <summary>The span of reading the attachments the rule wants: <paramref name="wanted"/> of them.</summary>
+    public static Activity? StartAttachments(int wanted)
+    {
+        var activity = s_source.StartActivity("attachments");
+        activity?.SetTag("pttm.attachments.wanted", wanted);
+        return activity;
+    }
+
+    /// <summary>The span of one attachment fetched from the FHIR server (its HTTP request is a child).</summary>
+    public static Activity? StartAttachmentFetch() => s_source.StartActivity("attachment fetch");
+
+    /// <summary>Ends an attachment fetch's span with its outcome (<c>ok</c>, or a failure's code) and the bytes read.</summary>
+    public static void EndAttachmentFetch(Activity? activity, string outcome, int bytes)
+    {
+        if (activity is null)
+        {
+            return;
+        }
+
+        activity.SetTag("pttm.attachment.outcome", outcome);
+        activity.SetTag("pttm.attachment.bytes", bytes);
+        if (outcome != "ok")
+        {
+            activity.SetStatus(ActivityStatusCode.Error, outcome);
+        }
+    }
 }

@@ -146,6 +146,8 @@ public sealed class ApiExamples(IServiceProvider services)
             services.GetRequiredService<PttmRule>(),
             services.GetRequiredService<CardComposer>(),
             services.GetRequiredService<RecordGatherer>(),
+            services.GetRequiredService<AttachmentReader>(),
+            services.GetRequiredService<ResultFetcher>(),
             services.GetRequiredService<TimeProvider>(),
             NullLogger<PttmScreeningService>.Instance);
         var result = await service.InvokeAsync(new CdsInvocation(hook!, entry, prefetch!, baseUrl), CancellationToken.None).ConfigureAwait(false);

@@ -8,7 +8,7 @@ namespace PttmHooks.Service.Telemetry;
 /// </summary>
 /// <remarks>
 /// Event ids: 1xxx start-up, 2xxx hook calls and data, 3xxx feedback, 9xxx errors. The FHIR
-/// fallback's events (2201–2203) are the reading library's (PttmHooks.Reading.Telemetry.GatheringLog).
+/// fallback's and the attachment reads' events (2201–2205) are the reading library's (PttmHooks.Reading.Telemetry.GatheringLog).
 /// </remarks>
 internal static partial class Log
 {
@@ -51,6 +51,10 @@ internal static partial class Log
     [LoggerMessage(EventId = 2102, Level = LogLevel.Information,
         Message = "{Count} prefetch key(s) unsatisfied ({Keys}), and the answer cannot depend on them: {Settled}")]
     public static partial void DecidedWithoutMissing(ILogger logger, int count, string keys, string settled);
+
+    [LoggerMessage(EventId = 2103, Level = LogLevel.Warning,
+        Message = "Report text unavailable: {Count} attachment(s) that could decide could not be read; answering 412")]
+    public static partial void TextsUnavailable(ILogger logger, int count);
 
     [LoggerMessage(EventId = 2301, Level = LogLevel.Warning,
         Message = "CDS client call to {Path} refused (401): {Reason} (client {Client})")]

@@ -125,6 +125,11 @@ public sealed class MisbehavingFhirServer : IAsyncDisposable
                 : "recentReports";
         }
 
+        if (path.EndsWith("/DocumentReference", StringComparison.Ordinal))
+        {
+            return "notes";
+        }
+
         return null;
     }
 

@@ -12,8 +12,8 @@ public static class AhrqFixtures
     /// <summary>Our Observation-search keys: each takes AHRQ's Observation value.</summary>
     public static readonly IReadOnlyList<string> ObservationKeys = ["oxygenation", "haemodynamics", "markers", "studyObservations", "labObservations"];
 
-    /// <summary>Our DiagnosticReport keys: AHRQ has none, so they are null (no data).</summary>
-    public static readonly IReadOnlyList<string> ReportKeys = ["imagingReports", "pathologyReports", "recentReports"];
+    /// <summary>Our DiagnosticReport and DocumentReference keys: AHRQ has none, so they are null (no data).</summary>
+    public static readonly IReadOnlyList<string> ReportKeys = ["imagingReports", "pathologyReports", "recentReports", "notes"];
 
     /// <summary>
     /// The request in <paramref name="file"/> re-keyed: patient ← Patient, conditions ← Condition,

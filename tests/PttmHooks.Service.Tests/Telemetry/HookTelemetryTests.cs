@@ -98,7 +98,7 @@ public sealed class HookTelemetryTests
             Assert.Equal(1, Tag(k, "pttm.fhir.pages"));
         });
         Assert.Contains(keys, k => (int)Tag(k, "pttm.resources")! > 0);
-        Assert.Equal(10, Tag(gather, "pttm.prefetch.keys"));
+        Assert.Equal(TestFiles.Templates.Count, Tag(gather, "pttm.prefetch.keys"));
         Assert.Equal(0, Tag(gather, "pttm.fhir.queries"));
         Assert.Equal(0, Tag(gather, "pttm.unsatisfied"));
         Assert.Equal(indicator, Tag(evaluate, "pttm.indicator"));
@@ -194,7 +194,7 @@ public sealed class HookTelemetryTests
             Assert.Equal($"{rig.FhirBase}/{type}?*", http.GetTagItem("url.full"));
         }
 
-        Assert.Equal(8, keys.Count(k => (string?)k.GetTagItem("pttm.gather.source") == "prefetch"));
+        Assert.Equal(TestFiles.Templates.Count - 2, keys.Count(k => (string?)k.GetTagItem("pttm.gather.source") == "prefetch"));
 
         var metrics = capture.Metrics();
         var queries = TelemetryCapture.Points(metrics, "pttm.fhir.query.duration");
