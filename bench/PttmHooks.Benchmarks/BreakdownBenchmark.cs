@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using Hl7.Fhir.Model;
 using PttmHooks.Clinical;
 using PttmHooks.Clinical.Assessment;
+using PttmHooks.SampleData;
 
 namespace PttmHooks.Benchmarks;
 

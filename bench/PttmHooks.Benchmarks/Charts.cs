@@ -4,6 +4,7 @@ using Hl7.Fhir.Model;
 using Hl7.Fhir.Serialization;
 using PttmHooks.Clinical;
 using PttmHooks.Clinical.Assessment;
+using PttmHooks.SampleData;
 
 namespace PttmHooks.Benchmarks;
 
@@ -15,25 +16,6 @@ public sealed record Chart(string Name, Bundle Bundle, PatientRecord Record, Dat
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({ResourceCount} resources)";
-}
-
-/// <summary>The kinds of unrelated data the generator adds to a chart.</summary>
-public enum NoiseKind
-{
-    /// <summary>SpO2 by pulse oximetry (LOINC 59408-5), 93–99 %: read by C2 and the progression check.</summary>
-    SpO2,
-    /// <summary>Heart rate (LOINC 8867-4): not a concept of the rule.</summary>
-    HeartRate,
-    /// <summary>Respiratory rate (LOINC 9279-1): not a concept of the rule.</summary>
-    RespiratoryRate,
-    /// <summary>Serum sodium (LOINC 2951-2).</summary>
-    Sodium,
-    /// <summary>Serum creatinine (LOINC 2160-0).</summary>
-    Creatinine,
-    /// <summary>An unrelated Condition (hypertension, diabetes, …) with ICD-10-CM, SNOMED CT and text.</summary>
-    Condition,
-    /// <summary>An unrelated DiagnosticReport (chest X-ray, ECG, metabolic panel, abdominal ultrasound).</summary>
-    Report,
 }
 
 /// <summary>
@@ -55,28 +37,8 @@ public static class Charts
     /// <summary>A large chart: about 5,000 resources.</summary>
     public const int LargeSize = 5_000;
 
-    private const string Loinc = "http://loinc.org";
-    private const string Ucum = "http://unitsofmeasure.org";
-    private const string Snomed = "http://snomed.info/sct";
-    private const string Icd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
-    private const string LocalResults = "http://hospital.example.org/fhir/CodeSystem/local-results";
-    private const string ObservationCategory = "http://terminology.hl7.org/CodeSystem/observation-category";
-    private const string ConditionCategory = "http://terminology.hl7.org/CodeSystem/condition-category";
-    private const string ConditionClinical = "http://terminology.hl7.org/CodeSystem/condition-clinical";
-    private const string ConditionVerification = "http://terminology.hl7.org/CodeSystem/condition-ver-status";
-    private const string ReportCategory = "http://terminology.hl7.org/CodeSystem/v2-0074";
-
-    /// <summary>The noise of a real chart: mostly vital signs, then labs, reports and a problem list (weights in percent).</summary>
-    public static IReadOnlyList<(NoiseKind Kind, int Weight)> RealisticMix { get; } =
-    [
-        (NoiseKind.SpO2, 25),
-        (NoiseKind.HeartRate, 20),
-        (NoiseKind.RespiratoryRate, 15),
-        (NoiseKind.Sodium, 10),
-        (NoiseKind.Creatinine, 10),
-        (NoiseKind.Condition, 8),
-        (NoiseKind.Report, 12),
-    ];
+    /// <summary>The noise of a real chart: mostly vital signs, then labs, reports and a problem list (<see cref="NoiseMix.Realistic"/>).</summary>
+    public static IReadOnlyList<(NoiseKind Kind, int Weight)> RealisticMix => NoiseMix.Realistic;
 
     /// <summary>The Firely System.Text.Json options for FHIR R4.</summary>
     public static JsonSerializerOptions FhirOptions { get; } = new JsonSerializerOptions().ForFhir(ModelInfo.ModelInspector);
@@ -129,12 +91,11 @@ public static class Charts
     }
 
     /// <summary>
-    /// The seed case with <paramref name="count"/> unrelated resources added, split between the kinds by
-    /// <paramref name="mix"/> weights. Every resource has a unique id and refers to the patient; dates are
-    /// relative to the case's "now": spread over the 3 years before it, a fifth of them in the last 90 days
-    /// (the rule's look-back window). Deterministic for a given <paramref name="randomSeed"/>. Condition and
-    /// report texts come from a small pool, as coded problem lists and templated reports repeat; with
-    /// <paramref name="datedTexts"/> each also names its date ("…, noted 2 Mar 2024"), so nearly every text is new.
+    /// The seed case with <paramref name="count"/> unrelated resources added by <see cref="NoiseGenerator"/>,
+    /// split between the kinds by <paramref name="mix"/> weights. Every resource has a unique id and refers to
+    /// the patient; dates are relative to the case's "now": spread over the 3 years before it, a fifth of them
+    /// in the last 90 days (the rule's look-back window). Deterministic for a given <paramref name="randomSeed"/>.
+    /// With <paramref name="datedTexts"/> each Condition and report text names its date, so nearly every text is new.
     /// </summary>
     public static Chart WithNoise(Chart seed, int count, IReadOnlyList<(NoiseKind Kind, int Weight)> mix, string name, int randomSeed = 42, bool datedTexts = false)
     {
@@ -144,7 +105,7 @@ public static class Charts
         var random = new Random(randomSeed);
         var generator = new NoiseGenerator(random, seed.Now, seed.PatientId, datedTexts);
         var bundle = (Bundle)seed.Bundle.DeepCopy();
-        foreach (var (kind, n) in Split(count, mix))
+        foreach (var (kind, n) in NoiseMix.Split(count, mix))
         {
             for (var i = 0; i < n; i++)
             {
@@ -214,178 +175,4 @@ public static class Charts
         "none" => Recommendation.None,
         _ => throw new InvalidOperationException($"Unknown recommendation '{text}' in case.json."),
     };
-
-    /// <summary>Splits <paramref name="count"/> by the weights; the remainder goes to the first kind.</summary>
-    private static List<(NoiseKind Kind, int Count)> Split(int count, IReadOnlyList<(NoiseKind Kind, int Weight)> mix)
-    {
-        var total = mix.Sum(m => m.Weight);
-        if (total <= 0)
-        {
-            throw new ArgumentException("The mix needs a positive weight.", nameof(mix));
-        }
-
-        var counts = mix.Select(m => (m.Kind, Count: count * m.Weight / total)).ToList();
-        var rest = count - counts.Sum(c => c.Count);
-        counts[0] = (counts[0].Kind, counts[0].Count + rest);
-        return counts;
-    }
-
-    /// <summary>Makes one unrelated resource at a time.</summary>
-    private sealed class NoiseGenerator(Random random, DateTimeOffset now, string patientId, bool datedTexts)
-    {
-        private static readonly TimeSpan s_history = TimeSpan.FromDays(3 * 365);
-        private static readonly TimeSpan s_window = TimeSpan.FromDays(90);
-
-        private static readonly (string Icd, string IcdDisplay, string Sct, string SctDisplay, string Text, bool Resolves)[] s_conditions =
-        [
-            ("I10", "Essential (primary) hypertension", "59621000", "Essential hypertension", "Essential hypertension", false),
-            ("E11.9", "Type 2 diabetes mellitus without complications", "44054006", "Diabetes mellitus type 2", "Type 2 diabetes mellitus, diet controlled", false),
-            ("E78.5", "Hyperlipidemia, unspecified", "55822004", "Hyperlipidemia", "Hyperlipidaemia on statin", false),
-            ("K21.9", "Gastro-esophageal reflux disease without esophagitis", "235595009", "Gastroesophageal reflux disease", "GORD", false),
-            ("E03.9", "Hypothyroidism, unspecified", "40930008", "Hypothyroidism", "Hypothyroidism on levothyroxine", false),
-            ("M54.50", "Low back pain, unspecified", "279039007", "Low back pain", "Mechanical low back pain", true),
-            ("J30.9", "Allergic rhinitis, unspecified", "61582004", "Allergic rhinitis", "Seasonal allergic rhinitis", false),
-            ("F41.9", "Anxiety disorder, unspecified", "197480006", "Anxiety disorder", "Anxiety", false),
-            ("M17.11", "Unilateral primary osteoarthritis, right knee", "239873007", "Osteoarthritis of knee", "Osteoarthritis right knee", false),
-            ("N39.0", "Urinary tract infection, site not specified", "68566005", "Urinary tract infectious disease", "UTI, treated with nitrofurantoin", true),
-            ("E55.9", "Vitamin D deficiency, unspecified", "34713006", "Vitamin D deficiency", "Vitamin D deficiency", false),
-            ("G43.909", "Migraine, unspecified, not intractable, without status migrainosus", "37796009", "Migraine", "Migraine without aura", false),
-            ("D50.9", "Iron deficiency anemia, unspecified", "87522002", "Iron deficiency anemia", "Iron deficiency anaemia", true),
-        ];
-
-        private static readonly (string Category, string System, string Code, string Display, string[] Conclusions)[] s_reports =
-        [
-            ("RAD", LocalResults, "IMG-XR-CHEST", "XR chest 2 views",
-                ["No acute cardiopulmonary process.", "Lungs are clear. Heart size is normal. No acute cardiopulmonary process.", "Mild bibasal atelectasis. No consolidation or pleural effusion."]),
-            ("EC", Loinc, "11524-6", "EKG study",
-                ["Sinus rhythm, rate 78. Normal ECG.", "Sinus tachycardia. No acute ST-T changes.", "Sinus rhythm with first degree AV block."]),
-            ("CH", Loinc, "51990-0", "Basic metabolic panel - Blood", []),
-            ("RAD", LocalResults, "US-ABD", "US abdomen complete",
-                ["Mild hepatic steatosis. No biliary dilatation.", "Normal abdominal ultrasound.", "Simple renal cyst on the left, 12 mm."]),
-        ];
-
-        private readonly ResourceReference _subject = new("Patient/" + patientId);
-        private readonly Dictionary<NoiseKind, int> _counters = [];
-
-        public Guid NewGuid()
-        {
-            Span<byte> bytes = stackalloc byte[16];
-            random.NextBytes(bytes);
-            return new Guid(bytes);
-        }
-
-        public Resource Next(NoiseKind kind)
-        {
-            _counters[kind] = _counters.GetValueOrDefault(kind) + 1;
-            var id = $"{patientId}-{kind.ToString().ToLowerInvariant()}-{_counters[kind]:D5}";
-            return kind switch
-            {
-                NoiseKind.SpO2 => Vital(id, "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", random.Next(93, 100), "%", "%"),
-                NoiseKind.HeartRate => Vital(id, "8867-4", "Heart rate", random.Next(58, 101), "beats/minute", "/min"),
-                NoiseKind.RespiratoryRate => Vital(id, "9279-1", "Respiratory rate", random.Next(12, 21), "breaths/minute", "/min"),
-                NoiseKind.Sodium => Lab(id, "2951-2", "Sodium [Moles/volume] in Serum or Plasma", random.Next(134, 147), "mmol/L", 135, 145),
-                NoiseKind.Creatinine => Lab(id, "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", Math.Round(0.55m + (random.Next(0, 60) / 100m), 2), "mg/dL", 0.5m, 1.1m),
-                NoiseKind.Condition => Problem(id),
-                NoiseKind.Report => Report(id),
-                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
-            };
-        }
-
-        /// <summary>A time in the 3 years before now; one in five inside the look-back window.</summary>
-        private DateTimeOffset When()
-        {
-            var span = random.Next(5) == 0 ? s_window : s_history;
-            var minutes = random.NextInt64(60, (long)span.TotalMinutes);
-            var at = now - TimeSpan.FromMinutes(minutes);
-            return new DateTimeOffset(at.Year, at.Month, at.Day, at.Hour, at.Minute, 0, TimeSpan.Zero);
-        }
-
-        private Observation Vital(string id, string loinc, string display, decimal value, string unit, string ucum) => new()
-        {
-            Id = id,
-            Status = ObservationStatus.Final,
-            Category = [new CodeableConcept(ObservationCategory, "vital-signs", "Vital Signs")],
-            Code = new CodeableConcept(Loinc, loinc, display),
-            Subject = _subject,
-            Effective = new FhirDateTime(When()),
-            Value = new Quantity { Value = value, Unit = unit, System = Ucum, Code = ucum },
-        };
-
-        private Observation Lab(string id, string loinc, string display, decimal value, string unit, decimal low, decimal high)
-        {
-            var at = When();
-            var flag = value < low ? "L" : value > high ? "H" : "N";
-            return new Observation
-            {
-                Id = id,
-                Status = ObservationStatus.Final,
-                Category = [new CodeableConcept(ObservationCategory, "laboratory", "Laboratory")],
-                Code = new CodeableConcept(Loinc, loinc, display),
-                Subject = _subject,
-                Effective = new FhirDateTime(at),
-                Issued = at.AddHours(2),
-                Value = new Quantity { Value = value, Unit = unit, System = Ucum, Code = unit },
-                Interpretation = [new CodeableConcept("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", flag)],
-                ReferenceRange =
-                [
-                    new Observation.ReferenceRangeComponent
-                    {
-                        Low = new Quantity { Value = low, Unit = unit, System = Ucum, Code = unit },
-                        High = new Quantity { Value = high, Unit = unit, System = Ucum, Code = unit },
-                    },
-                ],
-            };
-        }
-
-        private Condition Problem(string id)
-        {
-            var (icd, icdDisplay, sct, sctDisplay, text, resolves) = s_conditions[random.Next(s_conditions.Length)];
-            var onset = When();
-            var resolved = resolves && random.Next(2) == 0;
-            var condition = new Condition
-            {
-                Id = id,
-                ClinicalStatus = new CodeableConcept(ConditionClinical, resolved ? "resolved" : "active"),
-                VerificationStatus = new CodeableConcept(ConditionVerification, "confirmed"),
-                Category = [new CodeableConcept(ConditionCategory, random.Next(3) == 0 ? "encounter-diagnosis" : "problem-list-item")],
-                Code = new CodeableConcept
-                {
-                    Coding = [new Coding(Icd10Cm, icd, icdDisplay), new Coding(Snomed, sct, sctDisplay)],
-                    Text = datedTexts ? $"{text}, noted {onset.ToString("d MMM yyyy", CultureInfo.InvariantCulture)}" : text,
-                },
-                Subject = _subject,
-                Onset = new FhirDateTime(onset),
-                RecordedDateElement = new FhirDateTime(onset.AddDays(random.Next(0, 30))),
-            };
-            if (resolved)
-            {
-                condition.Abatement = new FhirDateTime(onset.AddDays(random.Next(7, 60)));
-            }
-
-            return condition;
-        }
-
-        private DiagnosticReport Report(string id)
-        {
-            var (category, system, code, display, conclusions) = s_reports[random.Next(s_reports.Length)];
-            var at = When();
-            var conclusion = conclusions.Length == 0 ? null : conclusions[random.Next(conclusions.Length)];
-            if (datedTexts && conclusion is not null)
-            {
-                conclusion += $" Compared with the study of {at.AddDays(-random.Next(30, 400)).ToString("d MMM yyyy", CultureInfo.InvariantCulture)}.";
-            }
-
-            return new DiagnosticReport
-            {
-                Id = id,
-                Status = DiagnosticReport.DiagnosticReportStatus.Final,
-                Category = [new CodeableConcept(ReportCategory, category)],
-                Code = new CodeableConcept(system, code, display),
-                Subject = _subject,
-                Effective = new FhirDateTime(at),
-                Issued = at.AddHours(3),
-                Conclusion = conclusion,
-            };
-        }
-    }
 }

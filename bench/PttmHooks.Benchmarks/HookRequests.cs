@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using PttmHooks.Reading.Samples;
+using PttmHooks.SampleData;
 using PttmHooks.Service.CdsHooks;
 
 namespace PttmHooks.Benchmarks;

@@ -6,6 +6,7 @@ using PttmHooks.Service.Viewer;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddPttmHooks();
+builder.AddStartupFailures();
 builder.AddPttmTelemetry();
 builder.Services.AddApiDocs().AddViewer();
 
@@ -20,7 +21,7 @@ app.MapDocuments();
 app.MapApiDocs();
 app.MapViewer();
 app.LogStartup();
-app.Run();
+return app.RunOrExplain();
 
 /// <summary>The entry point; public so that tests can host the service in-process.</summary>
 public partial class Program;

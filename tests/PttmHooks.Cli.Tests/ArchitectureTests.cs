@@ -5,8 +5,8 @@ using System.Text.Json;
 namespace PttmHooks.Cli.Tests;
 
 /// <summary>
-/// The CLI's arrows (docs/architecture.md): Cli → Reading → Clinical, and no ASP.NET Core anywhere
-/// below it. Read from the assemblies' metadata, following every PttmHooks assembly the CLI reaches.
+/// The CLI's arrows (docs/architecture.md): Cli → Reading → Clinical, Cli → SampleData (the noise of
+/// <c>samples export</c>, which references the FHIR model only), and no ASP.NET Core anywhere below it. Read from the assemblies' metadata, following every PttmHooks assembly the CLI reaches.
 /// </summary>
 public sealed class ArchitectureTests
 {
@@ -19,7 +19,20 @@ public sealed class ArchitectureTests
 
         Assert.Equal("pttm-hooks", Cli.GetName().Name);
         Assert.Contains("PttmHooks.Reading", references);
+        Assert.Contains("PttmHooks.SampleData", references);
         Assert.DoesNotContain("PttmHooks.Service", references);
+    }
+
+    [Fact]
+    public void The_sample_data_library_references_the_FHIR_model_and_no_other_project()
+    {
+        var sampleData = typeof(PttmHooks.SampleData.NoiseGenerator).Assembly;
+        var references = sampleData.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+
+        Assert.Equal("PttmHooks.SampleData", sampleData.GetName().Name);
+        Assert.Contains(references, r => r.StartsWith("Hl7.Fhir", StringComparison.Ordinal));
+        Assert.DoesNotContain(references, r => r.StartsWith("PttmHooks.", StringComparison.Ordinal) || r == "pttm-hooks");
+        Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || r.StartsWith("Microsoft.Extensions", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -43,7 +56,7 @@ public sealed class ArchitectureTests
             }
         }
 
-        Assert.Equal(["PttmHooks.Clinical", "PttmHooks.Reading", "pttm-hooks"], reached.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["PttmHooks.Clinical", "PttmHooks.Reading", "PttmHooks.SampleData", "pttm-hooks"], reached.Keys.Order(StringComparer.Ordinal));
         foreach (var (name, references) in reached)
         {
             Assert.DoesNotContain("PttmHooks.Service", references);

@@ -7,7 +7,8 @@ namespace PttmHooks.Service.Tests;
 
 /// <summary>
 /// The arrows between the projects (docs/architecture.md): Service → Reading → Clinical, never the
-/// reverse; the reading library carries no ASP.NET Core. Read from the assemblies' metadata, so
+/// reverse; the reading library carries no ASP.NET Core; and no library of the service references the
+/// sample data (PttmHooks.SampleData: the noise of the benchmarks, <c>samples export</c> and the tests). Read from the assemblies' metadata, so
 /// that a type used across an arrow the wrong way fails here whatever the project files say.
 /// (The CLI's own arrows are checked in PttmHooks.Cli.Tests.)
 /// </summary>
@@ -55,6 +56,19 @@ public sealed class ArchitectureTests
         Assert.DoesNotContain("pttm-hooks", references);
         Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal));
         Assert.DoesNotContain(references, r => r.StartsWith("Microsoft.Extensions", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void No_library_of_the_service_references_the_sample_data_and_its_build_does_not_carry_it()
+    {
+        foreach (var assembly in new[] { Service, Reading, Clinical })
+        {
+            Assert.DoesNotContain("PttmHooks.SampleData", References(assembly));
+        }
+
+        var deps = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "PttmHooks.Service.deps.json"));
+        Assert.Contains("PttmHooks.Reading", deps, StringComparison.Ordinal);
+        Assert.DoesNotContain("PttmHooks.SampleData", deps, StringComparison.Ordinal);
     }
 
     private static IReadOnlyList<string> References(Assembly assembly) =>

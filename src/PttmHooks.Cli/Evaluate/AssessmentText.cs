@@ -9,7 +9,8 @@ namespace PttmHooks.Cli.Evaluate;
 /// The assessment as a plain-text table: every criterion with its state and summary, its evidence
 /// under it (reference, date, value, role, finding), then the recommendation, suspicion and
 /// indicator with the reasons. Plain ASCII columns, no colour and no terminal width: it reads the
-/// same in a terminal, a file and a CI log.
+/// same in a terminal, a file and a CI log. It renders the assessment's <see cref="AssessmentView"/>,
+/// the model the service's card renders too.
 /// </summary>
 internal static class AssessmentText
 {
@@ -18,7 +19,7 @@ internal static class AssessmentText
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(evaluation);
-        var a = evaluation.Assessment;
+        var a = AssessmentView.Of(evaluation.Assessment);
         var r = evaluation.Record;
 
         output.WriteLine($"PTTM screening of patient {evaluation.PatientId ?? "(not named in the input)"}");
@@ -30,21 +31,21 @@ internal static class AssessmentText
         output.WriteLine();
 
         var titleWidth = a.Criteria.Max(c => Words.Of(c.Id).Length + 1 + c.Title.Length);
-        var widths = Widths([.. a.Criteria.SelectMany(c => c.Evidence), .. a.ProgressionEvidence]);
+        var widths = Widths([.. a.Criteria.SelectMany(c => c.Evidence), .. a.Progression]);
         output.WriteLine($"{"Criterion".PadRight(titleWidth)}  {"State",-7}  Summary");
         output.WriteLine($"{new string('-', titleWidth)}  {new string('-', 7)}  {new string('-', 40)}");
         foreach (var criterion in a.Criteria)
         {
             var state = Words.Of(criterion.State);
-            var summary = criterion.Id == CriterionId.C5 ? $"[{Words.Of(a.Perfusion)}] {criterion.Summary}" : criterion.Summary;
+            var summary = criterion.Perfusion is { } perfusion ? $"[{Words.Of(perfusion)}] {criterion.Sentence}" : criterion.Sentence;
             output.WriteLine($"{(Words.Of(criterion.Id) + " " + criterion.Title).PadRight(titleWidth)}  {state,-7}  {summary}");
             WriteEvidence(output, criterion.Evidence, widths);
         }
 
-        if (a.ProgressionEvidence.Count > 0)
+        if (a.Progression.Count > 0)
         {
             output.WriteLine($"{"Rapid progression".PadRight(titleWidth)}  {(a.RapidProgression ? "yes" : "no")}");
-            WriteEvidence(output, a.ProgressionEvidence, widths);
+            WriteEvidence(output, a.Progression, widths);
         }
 
         output.WriteLine();
@@ -63,7 +64,7 @@ internal static class AssessmentText
         List(output, "Notes", evaluation.Notes);
     }
 
-    private static void WriteEvidence(TextWriter output, IReadOnlyList<Evidence> evidence, (int Reference, int Date, int Value, int Role) widths)
+    private static void WriteEvidence(TextWriter output, IReadOnlyList<EvidenceRow> evidence, (int Reference, int Date, int Value, int Role) widths)
     {
         foreach (var row in evidence.Select(Row))
         {
@@ -72,7 +73,7 @@ internal static class AssessmentText
     }
 
     /// <summary>One column width for all the evidence of the table, so that every row lines up.</summary>
-    private static (int Reference, int Date, int Value, int Role) Widths(IReadOnlyList<Evidence> evidence)
+    private static (int Reference, int Date, int Value, int Role) Widths(IReadOnlyList<EvidenceRow> evidence)
     {
         var rows = evidence.Select(Row).ToList();
         return rows.Count == 0 ? (0, 0, 0, 0) : (
@@ -82,7 +83,7 @@ internal static class AssessmentText
             rows.Max(x => x.Role.Length));
     }
 
-    private static (string Reference, string Date, string Value, string Role, string Finding) Row(Evidence e) => (
+    private static (string Reference, string Date, string Value, string Role, string Finding) Row(EvidenceRow e) => (
         e.Reference,
         e.EffectiveAt is { } at ? at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "-",
         Value(e),
@@ -90,7 +91,7 @@ internal static class AssessmentText
         e.Note is null ? e.Finding : $"{e.Finding} ({e.Note})");
 
     /// <summary>The value as the resource wrote it, else as the rule converted it, else "-".</summary>
-    internal static string Value(Evidence evidence)
+    internal static string Value(EvidenceRow evidence)
     {
         ArgumentNullException.ThrowIfNull(evidence);
         var text = evidence.ValueAsWritten;

@@ -3,8 +3,11 @@ using System.IO.Compression;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hl7.Fhir.Model;
 using PttmHooks.Cli.Screen;
+using PttmHooks.Reading;
 using PttmHooks.Reading.Samples;
+using PttmHooks.SampleData;
 
 namespace PttmHooks.Cli.Samples;
 
@@ -42,65 +45,12 @@ internal sealed record ExportSummary(IReadOnlyDictionary<string, long> Lines, in
 /// <item>Everyone else: years of SpO2 readings (a few low), vital signs, labs, unrelated Conditions
 /// and reports; never evaluated.</item>
 /// </list>
-/// Resources are written with <see cref="Utf8JsonWriter"/>, one per line, as a Bulk Data server writes them.
+/// The noise comes from <see cref="NoiseGenerator"/> (PttmHooks.SampleData, the benchmarks' generator too),
+/// one generator per patient over the export's one random source. Resources are written as FHIR JSON, one
+/// per line, as a Bulk Data server writes them.
 /// </summary>
 internal sealed class BulkExportGenerator
 {
-    private const string Loinc = "http://loinc.org";
-    private const string Ucum = "http://unitsofmeasure.org";
-    private const string Snomed = "http://snomed.info/sct";
-    private const string Icd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
-    private const string LocalResults = "http://hospital.example.org/fhir/CodeSystem/local-results";
-    private const string ObservationCategory = "http://terminology.hl7.org/CodeSystem/observation-category";
-    private const string ConditionCategory = "http://terminology.hl7.org/CodeSystem/condition-category";
-    private const string ConditionClinical = "http://terminology.hl7.org/CodeSystem/condition-clinical";
-    private const string ConditionVerification = "http://terminology.hl7.org/CodeSystem/condition-ver-status";
-    private const string ReportCategory = "http://terminology.hl7.org/CodeSystem/v2-0074";
-
-    private static readonly TimeSpan s_history = TimeSpan.FromDays(3 * 365);
-    private static readonly TimeSpan s_window = TimeSpan.FromDays(90);
-
-    // Outside the rule's 90-day window with room to spare: noise a case copy may carry in any form.
-    private static readonly TimeSpan s_beforeWindow = TimeSpan.FromDays(100);
-
-    // The unrelated problems of benchmark Charts.Grow (none is in a value set of the rule).
-    private static readonly (string Icd, string IcdDisplay, string Sct, string SctDisplay, string Text)[] s_conditions =
-    [
-        ("I10", "Essential (primary) hypertension", "59621000", "Essential hypertension", "Essential hypertension"),
-        ("E11.9", "Type 2 diabetes mellitus without complications", "44054006", "Diabetes mellitus type 2", "Type 2 diabetes mellitus, diet controlled"),
-        ("E78.5", "Hyperlipidemia, unspecified", "55822004", "Hyperlipidemia", "Hyperlipidaemia on statin"),
-        ("K21.9", "Gastro-esophageal reflux disease without esophagitis", "235595009", "Gastroesophageal reflux disease", "GORD"),
-        ("E03.9", "Hypothyroidism, unspecified", "40930008", "Hypothyroidism", "Hypothyroidism on levothyroxine"),
-        ("M54.50", "Low back pain, unspecified", "279039007", "Low back pain", "Mechanical low back pain"),
-        ("J30.9", "Allergic rhinitis, unspecified", "61582004", "Allergic rhinitis", "Seasonal allergic rhinitis"),
-        ("F41.9", "Anxiety disorder, unspecified", "197480006", "Anxiety disorder", "Anxiety"),
-        ("M17.11", "Unilateral primary osteoarthritis, right knee", "239873007", "Osteoarthritis of knee", "Osteoarthritis right knee"),
-        ("E55.9", "Vitamin D deficiency, unspecified", "34713006", "Vitamin D deficiency", "Vitamin D deficiency"),
-        ("G43.909", "Migraine, unspecified, not intractable, without status migrainosus", "37796009", "Migraine", "Migraine without aura"),
-    ];
-
-    // Solid malignancies for the noise patients who have one.
-    private static readonly (string Icd, string IcdDisplay, string Sct, string SctDisplay, string Text)[] s_cancers =
-    [
-        ("C50.911", "Malignant neoplasm of unspecified site of right female breast", "254837009", "Malignant neoplasm of breast", "Breast cancer, on follow-up"),
-        ("C61", "Malignant neoplasm of prostate", "399068003", "Malignant tumor of prostate", "Prostate adenocarcinoma"),
-        ("C18.9", "Malignant neoplasm of colon, unspecified", "363406005", "Malignant neoplasm of colon", "Colon cancer, resected"),
-        ("C34.90", "Malignant neoplasm of unspecified part of unspecified bronchus or lung", "93880001", "Primary malignant neoplasm of lung", "Non-small cell lung cancer"),
-        ("C25.9", "Malignant neoplasm of pancreas, unspecified", "363418001", "Malignant tumor of pancreas", "Pancreatic cancer"),
-        ("C16.9", "Malignant neoplasm of stomach, unspecified", "363349007", "Malignant tumor of stomach", "Gastric adenocarcinoma"),
-    ];
-
-    private static readonly (string Category, string System, string Code, string Display, string[] Conclusions)[] s_reports =
-    [
-        ("RAD", LocalResults, "IMG-XR-CHEST", "XR chest 2 views", ["No acute cardiopulmonary process.", "Lungs are clear. Heart size is normal. No acute cardiopulmonary process."]),
-        ("EC", Loinc, "11524-6", "EKG study", ["Sinus rhythm, rate 78. Normal ECG.", "Sinus tachycardia. No acute ST-T changes."]),
-        ("CH", Loinc, "51990-0", "Basic metabolic panel - Blood", []),
-        ("RAD", LocalResults, "US-ABD", "US abdomen complete", ["Mild hepatic steatosis. No biliary dilatation.", "Normal abdominal ultrasound."]),
-    ];
-
-    private static readonly string[] s_families = ["Smith", "Garcia", "Nguyen", "Okafor", "Kowalski", "Haddad", "Tanaka", "Silva", "Novak", "Murphy", "Rossi", "Jensen"];
-    private static readonly string[] s_given = ["Alex", "Sam", "Maria", "Wei", "Amina", "John", "Elena", "Omar", "Priya", "Lars", "Grace", "Diego"];
-
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = false };
 
     private readonly ExportSpec _spec;
@@ -189,6 +139,7 @@ internal sealed class BulkExportGenerator
             r => $"{(string)r["resourceType"]!}/{(string)r["id"]!}",
             r => (string)r["resourceType"]! == "Patient" ? patientId : NewId(patientId, template.PatientId, (string)r["id"]!),
             StringComparer.Ordinal);
+        var noise = new NoiseGenerator(_random, _spec.At, patientId);
         foreach (var original in template.Resources)
         {
             var resource = original.DeepClone().AsObject();
@@ -197,7 +148,8 @@ internal sealed class BulkExportGenerator
             Remap(resource, ids);
             if (type == "Patient")
             {
-                resource["name"] = new JsonArray(new JsonObject { ["family"] = Pick(s_families), ["given"] = new JsonArray(Pick(s_given)) });
+                var name = noise.Name();
+                resource["name"] = new JsonArray(new JsonObject { ["family"] = name.Family, ["given"] = new JsonArray(name.Given.First()) });
             }
 
             var sink = SinkFor(type);
@@ -206,278 +158,25 @@ internal sealed class BulkExportGenerator
         }
 
         // Noise that cannot change the case's answer: before the window, or of kinds the rule never reads.
-        var subject = "Patient/" + patientId;
-        var n = 0;
-        for (var i = _random.Next(10, 40); i > 0; i--)
+        foreach (var resource in noise.ForCaseCopy())
         {
-            SpO2(subject, $"{patientId}-n{++n}", Before(s_beforeWindow), low: false);
-        }
-
-        for (var i = _random.Next(0, 15); i > 0; i--)
-        {
-            Vital(subject, $"{patientId}-n{++n}");
-        }
-
-        for (var i = _random.Next(0, 10); i > 0; i--)
-        {
-            Lab(subject, $"{patientId}-n{++n}");
-        }
-
-        for (var i = _random.Next(0, 4); i > 0; i--)
-        {
-            Problem(subject, $"{patientId}-n{++n}", Pick(s_conditions), active: true);
-        }
-
-        for (var i = _random.Next(0, 3); i > 0; i--)
-        {
-            Report(subject, $"{patientId}-n{++n}", Before(s_beforeWindow));
+            Write(resource);
         }
     }
 
     private void WriteNoisePatient(string patientId, bool cancer)
     {
-        var patient = SinkFor("Patient");
-        var w = patient.Writer;
-        w.WriteStartObject();
-        w.WriteString("resourceType", "Patient");
-        w.WriteString("id", patientId);
-        w.WriteStartArray("identifier");
-        w.WriteStartObject();
-        w.WriteString("system", "urn:oid:2.16.840.1.113883.19.5");
-        w.WriteString("value", "MRN" + _random.Next(10_000_000, 99_999_999).ToString(CultureInfo.InvariantCulture));
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteStartArray("name");
-        w.WriteStartObject();
-        w.WriteString("family", Pick(s_families));
-        w.WriteStartArray("given");
-        w.WriteStringValue(Pick(s_given));
-        w.WriteEndArray();
-        w.WriteEndObject();
-        w.WriteEndArray();
-        w.WriteString("gender", _random.Next(2) == 0 ? "female" : "male");
-        w.WriteString("birthDate", _spec.At.AddDays(-_random.Next(20 * 365, 90 * 365)).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
-        w.WriteEndObject();
-        patient.EndLine();
-
-        var subject = "Patient/" + patientId;
-        var n = 0;
-        if (cancer)
+        foreach (var resource in new NoiseGenerator(_random, _spec.At, patientId).Chart(cancer))
         {
-            Problem(subject, $"{patientId}-n{++n}", Pick(s_cancers), active: _random.Next(3) > 0);
-        }
-
-        for (var i = _random.Next(0, 6); i > 0; i--)
-        {
-            Problem(subject, $"{patientId}-n{++n}", Pick(s_conditions), active: _random.Next(5) > 0);
-        }
-
-        // Years of pulse oximetry: a fifth of the readings in the window, one in twenty low.
-        for (var i = _random.Next(0, 41); i > 0; i--)
-        {
-            SpO2(subject, $"{patientId}-n{++n}", When(), low: _random.Next(20) == 0);
-        }
-
-        for (var i = _random.Next(0, 26); i > 0; i--)
-        {
-            Vital(subject, $"{patientId}-n{++n}");
-        }
-
-        for (var i = _random.Next(0, 16); i > 0; i--)
-        {
-            Lab(subject, $"{patientId}-n{++n}");
-        }
-
-        for (var i = _random.Next(0, 4); i > 0; i--)
-        {
-            Report(subject, $"{patientId}-n{++n}", When());
+            Write(resource);
         }
     }
 
-    private void SpO2(string subject, string id, DateTimeOffset at, bool low) =>
-        Observation(subject, id, "vital-signs", "59408-5", "Oxygen saturation in Arterial blood by Pulse oximetry", at, low ? _random.Next(84, 91) : _random.Next(93, 100), "%", "%", null);
-
-    private void Vital(string subject, string id)
+    private void Write(Resource resource)
     {
-        var (code, display, low, high, unit, ucum) = _random.Next(2) == 0
-            ? ("8867-4", "Heart rate", 58, 101, "beats/minute", "/min")
-            : ("9279-1", "Respiratory rate", 12, 21, "breaths/minute", "/min");
-        Observation(subject, id, "vital-signs", code, display, When(), _random.Next(low, high), unit, ucum, null);
-    }
-
-    private void Lab(string subject, string id)
-    {
-        if (_random.Next(2) == 0)
-        {
-            Observation(subject, id, "laboratory", "2951-2", "Sodium [Moles/volume] in Serum or Plasma", When(), _random.Next(134, 147), "mmol/L", "mmol/L", (135, 145));
-        }
-        else
-        {
-            Observation(subject, id, "laboratory", "2160-0", "Creatinine [Mass/volume] in Serum or Plasma", When(), Math.Round(0.55m + (_random.Next(0, 60) / 100m), 2), "mg/dL", "mg/dL", (0.5m, 1.1m));
-        }
-    }
-
-    private void Observation(string subject, string id, string category, string loinc, string display, DateTimeOffset at, decimal value, string unit, string ucum, (decimal Low, decimal High)? range)
-    {
-        var sink = SinkFor("Observation");
-        var w = sink.Writer;
-        w.WriteStartObject();
-        w.WriteString("resourceType", "Observation");
-        w.WriteString("id", id);
-        w.WriteString("status", "final");
-        w.WriteStartArray("category");
-        CodeableConcept(w, null, ObservationCategory, category, null, null);
-        w.WriteEndArray();
-        CodeableConcept(w, "code", Loinc, loinc, display, null);
-        Reference(w, "subject", subject);
-        w.WriteString("effectiveDateTime", Time(at));
-        if (range is not null)
-        {
-            w.WriteString("issued", Time(at.AddHours(2)));
-        }
-
-        Quantity(w, "valueQuantity", value, unit, ucum);
-        if (range is { } r)
-        {
-            w.WriteStartArray("interpretation");
-            CodeableConcept(w, null, "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", value < r.Low ? "L" : value > r.High ? "H" : "N", null, null);
-            w.WriteEndArray();
-            w.WriteStartArray("referenceRange");
-            w.WriteStartObject();
-            Quantity(w, "low", r.Low, unit, ucum);
-            Quantity(w, "high", r.High, unit, ucum);
-            w.WriteEndObject();
-            w.WriteEndArray();
-        }
-
-        w.WriteEndObject();
+        var sink = SinkFor(resource.TypeName);
+        JsonSerializer.Serialize(sink.Writer, resource, FhirJsonFormat.Options);
         sink.EndLine();
-    }
-
-    private void Problem(string subject, string id, (string Icd, string IcdDisplay, string Sct, string SctDisplay, string Text) code, bool active)
-    {
-        var sink = SinkFor("Condition");
-        var w = sink.Writer;
-        var onset = When();
-        w.WriteStartObject();
-        w.WriteString("resourceType", "Condition");
-        w.WriteString("id", id);
-        CodeableConcept(w, "clinicalStatus", ConditionClinical, active ? "active" : "resolved", null, null);
-        CodeableConcept(w, "verificationStatus", ConditionVerification, "confirmed", null, null);
-        w.WriteStartArray("category");
-        CodeableConcept(w, null, ConditionCategory, _random.Next(3) == 0 ? "encounter-diagnosis" : "problem-list-item", null, null);
-        w.WriteEndArray();
-        w.WriteStartObject("code");
-        w.WriteStartArray("coding");
-        Coding(w, Icd10Cm, code.Icd, code.IcdDisplay);
-        Coding(w, Snomed, code.Sct, code.SctDisplay);
-        w.WriteEndArray();
-        w.WriteString("text", code.Text);
-        w.WriteEndObject();
-        Reference(w, "subject", subject);
-        w.WriteString("onsetDateTime", Time(onset));
-        w.WriteString("recordedDate", Time(onset.AddDays(_random.Next(0, 30))));
-        if (!active)
-        {
-            w.WriteString("abatementDateTime", Time(onset.AddDays(_random.Next(7, 60))));
-        }
-
-        w.WriteEndObject();
-        sink.EndLine();
-    }
-
-    private void Report(string subject, string id, DateTimeOffset at)
-    {
-        var (category, system, code, display, conclusions) = s_reports[_random.Next(s_reports.Length)];
-        var sink = SinkFor("DiagnosticReport");
-        var w = sink.Writer;
-        w.WriteStartObject();
-        w.WriteString("resourceType", "DiagnosticReport");
-        w.WriteString("id", id);
-        w.WriteString("status", "final");
-        w.WriteStartArray("category");
-        CodeableConcept(w, null, ReportCategory, category, null, null);
-        w.WriteEndArray();
-        CodeableConcept(w, "code", system, code, display, null);
-        Reference(w, "subject", subject);
-        w.WriteString("effectiveDateTime", Time(at));
-        w.WriteString("issued", Time(at.AddHours(3)));
-        if (conclusions.Length > 0)
-        {
-            w.WriteString("conclusion", conclusions[_random.Next(conclusions.Length)]);
-        }
-
-        w.WriteEndObject();
-        sink.EndLine();
-    }
-
-    /// <summary>A time in the 3 years before the export; one in five inside the rule's window.</summary>
-    private DateTimeOffset When()
-    {
-        var span = _random.Next(5) == 0 ? s_window : s_history;
-        return Minute(_spec.At - TimeSpan.FromMinutes(_random.NextInt64(60, (long)span.TotalMinutes)));
-    }
-
-    /// <summary>A time in the 3 years before the export, but before <paramref name="gap"/> ago.</summary>
-    private DateTimeOffset Before(TimeSpan gap) =>
-        Minute(_spec.At - gap - TimeSpan.FromMinutes(_random.NextInt64(0, (long)(s_history - gap).TotalMinutes)));
-
-    private static DateTimeOffset Minute(DateTimeOffset at) => new(at.Year, at.Month, at.Day, at.Hour, at.Minute, 0, TimeSpan.Zero);
-
-    private static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    private T Pick<T>(T[] values) => values[_random.Next(values.Length)];
-
-    private static void CodeableConcept(Utf8JsonWriter w, string? name, string system, string code, string? display, string? text)
-    {
-        if (name is null)
-        {
-            w.WriteStartObject();
-        }
-        else
-        {
-            w.WriteStartObject(name);
-        }
-
-        w.WriteStartArray("coding");
-        Coding(w, system, code, display);
-        w.WriteEndArray();
-        if (text is not null)
-        {
-            w.WriteString("text", text);
-        }
-
-        w.WriteEndObject();
-    }
-
-    private static void Coding(Utf8JsonWriter w, string system, string code, string? display)
-    {
-        w.WriteStartObject();
-        w.WriteString("system", system);
-        w.WriteString("code", code);
-        if (display is not null)
-        {
-            w.WriteString("display", display);
-        }
-
-        w.WriteEndObject();
-    }
-
-    private static void Reference(Utf8JsonWriter w, string name, string reference)
-    {
-        w.WriteStartObject(name);
-        w.WriteString("reference", reference);
-        w.WriteEndObject();
-    }
-
-    private static void Quantity(Utf8JsonWriter w, string name, decimal value, string unit, string ucum)
-    {
-        w.WriteStartObject(name);
-        w.WriteNumber("value", value);
-        w.WriteString("unit", unit);
-        w.WriteString("system", Ucum);
-        w.WriteString("code", ucum);
-        w.WriteEndObject();
     }
 
     /// <summary>A case resource's new id: the copy's patient id, then the case's id less its own patient prefix.</summary>

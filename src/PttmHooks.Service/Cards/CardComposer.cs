@@ -5,7 +5,6 @@ using Hl7.Fhir.Model;
 using PttmHooks.Clinical.Assessment;
 using PttmHooks.Service.CdsHooks;
 using Card = PttmHooks.Service.CdsHooks.Card;
-using Evidence = PttmHooks.Clinical.Assessment.Evidence;
 
 namespace PttmHooks.Service.Cards;
 
@@ -19,7 +18,8 @@ public sealed record CardContext(string PatientId, string? EncounterId, Uri Rule
 /// <summary>
 /// Turns an assessment into the card pttm-criteria.md ("The card") describes: a summary under 140
 /// characters, a GFM detail with each criterion and its evidence, one suggestion whose create action
-/// carries a draft ServiceRequest, override reasons, and links to the sources.
+/// carries a draft ServiceRequest, override reasons, and links to the sources. The summary and the
+/// detail render the assessment's <see cref="AssessmentView"/>, the model the CLI's table renders too.
 /// </summary>
 public sealed class CardComposer
 {
@@ -67,9 +67,9 @@ public sealed class CardComposer
             return [];
         }
 
+        var view = AssessmentView.Of(assessment);
         var order = Order(assessment.Recommendation);
-        var evidence = assessment.EvidenceReferences();
-        var cardId = _ids.Card(context.PatientId, RecommendationCode(assessment.Recommendation), evidence);
+        var cardId = _ids.Card(context.PatientId, RecommendationCode(assessment.Recommendation), view.References);
         var system = _options.CodeSystem.AbsoluteUri;
         var ruleUrl = (_options.RuleUrl ?? context.RuleUrl).AbsoluteUri;
         return
@@ -77,8 +77,8 @@ public sealed class CardComposer
             new Card
             {
                 Uuid = cardId.ToString("D"),
-                Summary = Summary(assessment),
-                Detail = Detail(assessment, context, order),
+                Summary = Summary(view),
+                Detail = Detail(view, context, order),
                 Indicator = assessment.Indicator.Value switch
                 {
                     Indicator.Critical => "critical",
@@ -121,12 +121,11 @@ public sealed class CardComposer
     }
 
     /// <summary>The summary: "PTTM suspected: …, consider …", under 140 characters.</summary>
-    internal static string Summary(PttmAssessment a)
+    internal static string Summary(AssessmentView a)
     {
         var findings = new List<string> { "cancer" };
-        var c2 = a[CriterionId.C2];
-        // C2's summary says which of its two findings decided it ("Hypoxaemia…", "Dyspnea…").
-        findings.Add(c2.Summary.StartsWith("Hypoxaemia", StringComparison.Ordinal) ? "hypoxaemia" : "progressive dyspnea");
+        // C2's sentence says which of its two findings decided it ("Hypoxaemia…", "Dyspnea…").
+        findings.Add(a[CriterionId.C2].Sentence.StartsWith("Hypoxaemia", StringComparison.Ordinal) ? "hypoxaemia" : "progressive dyspnea");
         if (a[CriterionId.C3].State == CriterionState.Met)
         {
             findings.Add("pulmonary hypertension");
@@ -160,7 +159,7 @@ public sealed class CardComposer
         return summary.Length <= MaxSummary ? summary : summary[..(MaxSummary - 1)] + "…";
     }
 
-    private static string Detail(PttmAssessment a, CardContext context, OrderCode order)
+    private static string Detail(AssessmentView a, CardContext context, OrderCode order)
     {
         var d = new StringBuilder();
         var state = a.Suspicion == Suspicion.Suspected ? "suspected" : "possible";
@@ -191,17 +190,13 @@ public sealed class CardComposer
         d.Append("\n\n| Criterion | State | Finding |\n| --- | --- | --- |\n");
         foreach (var c in a.Criteria)
         {
-            d.Append(CultureInfo.InvariantCulture, $"| {CriterionLabel(c)} | {StateText(c, a)} | {MarkdownText.Escape(c.Summary)} |\n");
+            d.Append(CultureInfo.InvariantCulture, $"| {c.Label} | {StateText(c)} | {MarkdownText.Escape(c.Sentence)} |\n");
         }
 
-        var rows = a.Criteria.SelectMany(c => c.Evidence.Select(e => (Criterion: c.Id, Evidence: e)))
-            .Concat(a.ProgressionEvidence.Select(e => (Criterion: CriterionId.C2, Evidence: e)))
-            .DistinctBy(r => (r.Criterion, r.Evidence.Reference, r.Evidence.Finding))
-            .ToList();
-        if (rows.Count > 0)
+        if (a.Rows.Count > 0)
         {
             d.Append("\n**Evidence** (✓ decided the criterion; ✗ speaks against it; · context)\n\n| | Criterion | Finding | Value as recorded | Date | Resource |\n| --- | --- | --- | --- | --- | --- |\n");
-            foreach (var (criterion, e) in rows)
+            foreach (var e in a.Rows)
             {
                 var mark = e.Role switch { EvidenceRole.Decisive => "✓", EvidenceRole.Against => "✗", _ => "·" };
                 var finding = MarkdownText.Escape(e.Finding);
@@ -222,7 +217,7 @@ public sealed class CardComposer
                 }
 
                 var what = string.IsNullOrEmpty(e.Display) ? string.Empty : $"{MarkdownText.Escape(Shorten(e.Display, 80))}: ";
-                d.Append(CultureInfo.InvariantCulture, $"| {mark} | {(criterion == CriterionId.Cteph ? "CTEPH" : criterion.ToString())} | {what}{finding} | {value} | {DateText(e.EffectiveAt, a.EvaluatedAt)} | {MarkdownText.Escape(e.Reference)} |\n");
+                d.Append(CultureInfo.InvariantCulture, $"| {mark} | {a[e.Criterion].ShortName} | {what}{finding} | {value} | {DateText(e)} | {MarkdownText.Escape(e.Reference)} |\n");
             }
         }
 
@@ -254,8 +249,7 @@ public sealed class CardComposer
             }
         }
 
-        var window = (int)Math.Round((a.EvaluatedAt - a.WindowStart).TotalDays);
-        d.Append(CultureInfo.InvariantCulture, $"\nScreening rule {MarkdownText.Escape(a.RuleVersion)}, evaluated {a.EvaluatedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC over the last {window} days. A screening prompt, not a diagnosis.");
+        d.Append(CultureInfo.InvariantCulture, $"\nScreening rule {MarkdownText.Escape(a.RuleVersion)}, evaluated {a.EvaluatedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC over the last {a.WindowDays} days. A screening prompt, not a diagnosis.");
         return d.ToString();
     }
 
@@ -303,18 +297,15 @@ public sealed class CardComposer
         _ => "none",
     };
 
-    private static string CriterionLabel(CriterionResult c) =>
-        c.Id == CriterionId.Cteph ? "CTEPH (differential)" : $"{c.Id} {c.Title}";
-
-    private static string StateText(CriterionResult c, PttmAssessment a) => c.Id switch
+    private static string StateText(CriterionView c) => c switch
     {
-        CriterionId.C5 => a.Perfusion switch
+        { Perfusion: { } perfusion } => perfusion switch
         {
             PerfusionFinding.Defects => "**Defects**",
             PerfusionFinding.Normal => "Normal",
             _ => "Not done",
         },
-        CriterionId.C6 or CriterionId.C7 or CriterionId.Cteph => c.State switch
+        { IsFinding: true } => c.State switch
         {
             CriterionState.Met => "Present",
             CriterionState.NotMet => "Absent",
@@ -328,14 +319,13 @@ public sealed class CardComposer
         },
     };
 
-    private static string DateText(DateTimeOffset? at, DateTimeOffset now)
+    private static string DateText(EvidenceRow e)
     {
-        if (at is not { } t)
+        if (e.EffectiveAt is not { } t || e.DaysBefore is not { } days)
         {
             return "undated";
         }
 
-        var days = (int)Math.Floor((now - t).TotalDays);
         var ago = days switch
         {
             < 0 => "future",
@@ -346,7 +336,7 @@ public sealed class CardComposer
         return $"{t.UtcDateTime:yyyy-MM-dd} ({ago})";
     }
 
-    private static bool SameUnit(Evidence e)
+    private static bool SameUnit(EvidenceRow e)
     {
         var written = e.ValueAsWritten ?? string.Empty;
         return written.Contains(UnitText(e.Unit!), StringComparison.OrdinalIgnoreCase);

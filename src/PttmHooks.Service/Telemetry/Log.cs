@@ -20,6 +20,15 @@ internal static partial class Log
         Message = "CDS services ready: {Services}; request body limit {MaxRequestBytes} bytes")]
     public static partial void Ready(ILogger logger, string services, long maxRequestBytes);
 
+    /// <summary>Kestrel could not bind: another process listens on the address (the process then exits with <see cref="Hosting.StartupFailures.AddressInUseExitCode"/>).</summary>
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Critical,
+        Message = "Cannot listen on {Address}: the address is already in use; the service stops")]
+    public static partial void AddressInUse(ILogger logger, string address);
+
+    /// <summary>Any other failure to start (the host's own record of it is filtered out, see <see cref="Hosting.StartupFailures"/>).</summary>
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "The service failed to start")]
+    public static partial void StartFailed(ILogger logger, Exception exception);
+
     /// <summary>
     /// The one event of every hook call, whatever its answer (written by <see cref="HookCallTelemetry"/>).
     /// The patient id and the hook instance are classified: the redactor writes their keyed hash
