@@ -403,7 +403,7 @@ internal static class ChartReader
                 && Math.Abs(cv - v) <= 0.01 + (0.005 * Math.Abs(v))
                 && (text.Results.Any(r => ReferenceEquals(r, c.Resource)) || SameDay(c.At, fact.At))))
             {
-                continue; // The coded Observation of the same study is the same measurement (reading 32).
+                continue; // The coded Observation of the same study is the same measurement (reading 33).
             }
 
             var source = fact.SourceAt(m.SentenceStart);

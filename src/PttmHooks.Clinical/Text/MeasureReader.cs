@@ -25,7 +25,7 @@ internal readonly record struct TextGap(Concept Concept, int SentenceStart, int 
 /// 54 mmHg", "TR Vmax: 3.4 m/sec", "PVR 360 dyn·s/cm5", "RVSP 35-40 mmHg"), and the statements that a
 /// value could not be measured. One regular expression, built once from <c>measures.json</c> (names,
 /// connectors, units); every match runs under a timeout, and a text that times out yields nothing
-/// rather than an exception (docs/clinical-rule.md readings 28-33).
+/// rather than an exception (docs/clinical-rule.md readings 30, 32 and 33).
 /// </summary>
 internal sealed class MeasureReader
 {
