@@ -29,7 +29,7 @@ internal readonly record struct TextGap(Concept Concept, int SentenceStart, int 
 /// </summary>
 internal sealed class MeasureReader
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
 
     private readonly Regex _number;
     private readonly Regex _names;
@@ -81,7 +81,7 @@ internal sealed class MeasureReader
             + $@"[ \t]*(?<cmp>[<>≤≥]=?)?[ \t]*(?<v1>{Num})"
             + $@"(?:[ \t]*(?:-|–|—|to)[ \t]*(?<v2>{Num}))?"
             + $@"(?:[ \t]*(?<unit>{unitPattern}))?(?![\p{{L}}\p{{N}}])";
-        const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture;
+        const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.Compiled;
         return new MeasureReader(
             new Regex(pattern, Options, Timeout),
             new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{names})(?![\p{{L}}\p{{N}}])", Options, Timeout),
@@ -101,71 +101,104 @@ internal sealed class MeasureReader
             return (measures, gaps);
         }
 
-        try
+        // Sentence by sentence: a match never runs beyond its sentence, so the work per match is bounded
+        // by the sentence, and the number pattern runs only on sentences with a digit.
+        foreach (var (start, length) in Sentences(text))
         {
-            foreach (Match gap in _gaps.Matches(text))
+            try
             {
-                var (start, length) = Sentence(text, gap.Index);
-                var concepts = _gapConcepts.TryGetValue(Normalize(gap.Value), out var implied) && implied.Length > 0
-                    ? implied
-                    : NamesIn(text, start, length);
-                foreach (var concept in concepts)
-                {
-                    gaps.Add(new TextGap(concept, start, length));
-                }
+                ReadSentence(text, start, length, measures, gaps);
             }
-
-            foreach (Match match in _number.Matches(text))
+            catch (RegexMatchTimeoutException)
             {
-                if (!_byName.TryGetValue(Normalize(match.Groups["name"].Value), out var entry) || !Enum.TryParse<Concept>(entry.Concept, out var concept))
-                {
-                    continue;
-                }
-
-                var (start, length) = Sentence(text, match.Index);
-                if (gaps.Any(g => g.Concept == concept && g.SentenceStart == start))
-                {
-                    continue; // "Unable to estimate RVSP 2/2 insufficient TR jet": no number in such a sentence counts.
-                }
-
-                var v1 = double.Parse(match.Groups["v1"].Value, CultureInfo.InvariantCulture);
-                var range = match.Groups["v2"].Success;
-                var value = v1;
-                if (range)
-                {
-                    var v2 = double.Parse(match.Groups["v2"].Value, CultureInfo.InvariantCulture);
-                    // The more abnormal end (reading 30): the upper one, except for TAPSE where low is abnormal.
-                    value = concept == Concept.Tapse ? Math.Min(v1, v2) : Math.Max(v1, v2);
-                }
-
-                string? unit = null;
-                var implied = false;
-                if (match.Groups["unit"].Success)
-                {
-                    unit = _units.GetValueOrDefault(Normalize(match.Groups["unit"].Value));
-                }
-                else
-                {
-                    unit = entry.Bare.FirstOrDefault(b => (b.Min is null || value >= b.Min) && (b.Max is null || value <= b.Max))?.Unit;
-                    implied = unit is not null;
-                }
-
-                var cmp = match.Groups["cmp"].Success ? match.Groups["cmp"].Value switch
-                {
-                    "≤" or "<=" => "<=",
-                    "≥" or ">=" => ">=",
-                    var c => c,
-                } : null;
-
-                measures.Add(new TextMeasure(concept, value, cmp, unit, implied, start, length, range));
+                // A pathological sentence yields nothing; the rest of the text still counts.
             }
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            return ([], []);
         }
 
         return (measures, gaps);
+    }
+
+    private void ReadSentence(string text, int start, int length, List<TextMeasure> measures, List<TextGap> gaps)
+    {
+        var sentenceGaps = new List<Concept>();
+        for (var gap = _gaps.Match(text, start, length); gap.Success; gap = gap.NextMatch())
+        {
+            var concepts = _gapConcepts.TryGetValue(Normalize(gap.Value), out var implied) && implied.Length > 0
+                ? implied
+                : NamesIn(text, start, length);
+            foreach (var concept in concepts)
+            {
+                if (!sentenceGaps.Contains(concept))
+                {
+                    sentenceGaps.Add(concept);
+                    gaps.Add(new TextGap(concept, start, length));
+                }
+            }
+        }
+
+        if (text.AsSpan(start, length).IndexOfAnyInRange('0', '9') < 0)
+        {
+            return;
+        }
+
+        for (var match = _number.Match(text, start, length); match.Success; match = match.NextMatch())
+        {
+            if (!_byName.TryGetValue(Normalize(match.Groups["name"].Value), out var entry) || !Enum.TryParse<Concept>(entry.Concept, out var concept))
+            {
+                continue;
+            }
+
+            if (sentenceGaps.Contains(concept))
+            {
+                continue; // "Unable to estimate RVSP 2/2 insufficient TR jet": no number in such a sentence counts.
+            }
+
+            var v1 = double.Parse(match.Groups["v1"].Value, CultureInfo.InvariantCulture);
+            var range = match.Groups["v2"].Success;
+            var value = v1;
+            if (range)
+            {
+                var v2 = double.Parse(match.Groups["v2"].Value, CultureInfo.InvariantCulture);
+                // The more abnormal end (reading 30): the upper one, except for TAPSE where low is abnormal.
+                value = concept == Concept.Tapse ? Math.Min(v1, v2) : Math.Max(v1, v2);
+            }
+
+            string? unit;
+            var implied = false;
+            if (match.Groups["unit"].Success)
+            {
+                unit = _units.GetValueOrDefault(Normalize(match.Groups["unit"].Value));
+            }
+            else
+            {
+                unit = entry.Bare.FirstOrDefault(b => (b.Min is null || value >= b.Min) && (b.Max is null || value <= b.Max))?.Unit;
+                implied = unit is not null;
+            }
+
+            var cmp = match.Groups["cmp"].Success ? match.Groups["cmp"].Value switch
+            {
+                "≤" or "<=" => "<=",
+                "≥" or ">=" => ">=",
+                var c => c,
+            } : null;
+            measures.Add(new TextMeasure(concept, value, cmp, unit, implied, start, length, range));
+        }
+    }
+
+    /// <summary>The sentences of a text (start, length), split as <see cref="Sentence"/> splits them, blanks skipped.</summary>
+    private static IEnumerable<(int Start, int Length)> Sentences(string text)
+    {
+        var i = 0;
+        while (i < text.Length)
+        {
+            var (start, length) = Sentence(text, i);
+            if (length > 0)
+            {
+                yield return (start, length);
+            }
+
+            i = Math.Max(start + length, i + 1);
+        }
     }
 
     private Concept[] NamesIn(string text, int start, int length)
