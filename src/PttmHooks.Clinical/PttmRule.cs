@@ -6,7 +6,7 @@ using PttmHooks.Clinical.Terminology;
 namespace PttmHooks.Clinical;
 
 /// <summary>
-/// The PTTM screening rule (pttm-criteria.md, version 1): reads a patient's record and says whether the
+/// The PTTM screening rule (pttm-criteria.md, version 1.1): reads a patient's record and says whether the
 /// chart shows the pattern of pulmonary tumour thrombotic microangiopathy, what the next diagnostic step
 /// is, and why. Pure and thread-safe: no I/O, no clock of its own. One instance can serve every request.
 /// </summary>
@@ -50,27 +50,42 @@ public sealed class PttmRule
     };
 
     /// <summary>
-    /// The attachments whose text the rule would read: those of the reports and notes of the kinds
-    /// it reads (imaging, echocardiography, catheterisation, cytology) that have no text in
-    /// <see cref="PatientRecord.AttachmentTexts"/> yet. The reading library reads these (inline, or
-    /// from the EHR's FHIR server) and gives them back with <see cref="PatientRecord.WithAttachmentTexts"/>.
+    /// The attachments whose text the rule would read and has not got yet: those of the reports and
+    /// notes of the kinds it reads (CT and CTPA, perfusion scans, echocardiography, right heart
+    /// catheterisation, wedged pulmonary artery cytology; or of an imaging, cardiology or pathology
+    /// family whose kind only the text would tell), dated inside the look-back window (cytology at any
+    /// time), that have no entry in <see cref="PatientRecord.AttachmentTexts"/>. Lab reports and notes of
+    /// other kinds are never asked for (docs/clinical-rule.md reading 34). The reading library reads these
+    /// (inline, or from the EHR's FHIR server) and gives them back with <see cref="PatientRecord.WithAttachmentTexts"/>.
     /// </summary>
-    /// <remarks>Contract for issue 18; this first version returns every such attachment of every report and note.</remarks>
     public IReadOnlyList<(Hl7.Fhir.Model.Resource Owner, Hl7.Fhir.Model.Attachment Attachment)> AttachmentsToRead(PatientRecord record, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(record);
-        _ = now;
-        _ = _knowledge; // The full version classifies reports and notes with the value sets.
+        var window = new Window(now - Options.LookBack, now, now + Options.FutureTolerance);
         var wanted = new List<(Hl7.Fhir.Model.Resource, Hl7.Fhir.Model.Attachment)>();
-        foreach (var report in record.Reports)
+        foreach (var candidate in ChartReader.Candidates(record, _knowledge))
         {
-            wanted.AddRange(report.PresentedForm.Where(a => !record.AttachmentTexts.ContainsKey(a)).Select(a => ((Hl7.Fhir.Model.Resource)report, a)));
-        }
+            var matters = candidate.Kind is { } kind
+                ? RuleRun.Matters(kind, candidate.At, window)
+                : candidate.Family is { } family && family.Kinds.Items().Any(k => RuleRun.Matters(k, candidate.At, window));
+            if (!matters)
+            {
+                continue;
+            }
 
-        foreach (var note in record.Notes)
-        {
-            wanted.AddRange(note.Content.Select(c => c.Attachment).OfType<Hl7.Fhir.Model.Attachment>()
-                .Where(a => !record.AttachmentTexts.ContainsKey(a)).Select(a => ((Hl7.Fhir.Model.Resource)note, a)));
+            var attachments = candidate.Resource switch
+            {
+                Hl7.Fhir.Model.DiagnosticReport report => report.PresentedForm,
+                Hl7.Fhir.Model.DocumentReference note => note.Content.Select(c => c.Attachment).OfType<Hl7.Fhir.Model.Attachment>(),
+                _ => [],
+            };
+            foreach (var attachment in attachments)
+            {
+                if (!record.AttachmentTexts.ContainsKey(attachment) && (attachment.Data is { Length: > 0 } || !string.IsNullOrEmpty(attachment.Url)))
+                {
+                    wanted.Add((candidate.Resource, attachment));
+                }
+            }
         }
 
         return wanted;

@@ -164,4 +164,13 @@ c = Case("own-negated-echo-and-history-cancer", "ownechoneg", "A personal histor
 c.condition([(ICD, "Z85.038", "Personal history of other malignant neoplasm of large intestine")], days=2000)
 c.spo2(88); c.echo("Normal LV function. No pulmonary hypertension. Normal RV size and function.", days=2); c.ctpa("No pulmonary embolism.", days=2)
 c.write("none", None, None, {"C1": "Met", "C3": "NotMet"})
+c = Case("own-pasp-only-in-echo-text", "ownpasptext", "The echocardiogram's only haemodynamic value is in its text, 'PA systolic pressure is 72 mmHg', with no coded Observation: numbers in report text count (pttm-criteria.md 1.1), so PH is met and the card is critical as for a coded 72 mmHg.")
+c.lung_cancer(); c.spo2(88); c.ctpa("No pulmonary embolism.", days=2)
+ec = c.echo("Normal LV size and function. Moderate tricuspid regurgitation. PA systolic pressure is 72 mmHg.", days=1)
+c.write("lung-perfusion-scan", "suspected", "critical", {"C3": "Met"}, [f"DiagnosticReport/{ec}"])
+
+c = Case("own-rvsp-range-in-echo-text", "ownrvsprange", "An echocardiogram stating only 'RVSP 35-40 mmHg' in its text: a range counts by its upper value, 40 mmHg meets C3 (at or above 40), so PTTM is suspected (warning: below 60).")
+c.lung_cancer(); c.spo2(88); c.ctpa("No pulmonary embolism.", days=2)
+ec = c.echo("Normal LV function. Mild TR, RVSP 35-40 mmHg.", days=1)
+c.write("lung-perfusion-scan", "suspected", "warning", {"C3": "Met"}, [f"DiagnosticReport/{ec}"])
 print("written to", OUT)

@@ -1,4 +1,3 @@
-using System.Text;
 using Hl7.Fhir.Model;
 using PttmHooks.Clinical.Terminology;
 using PttmHooks.Clinical.Units;
@@ -14,7 +13,23 @@ internal sealed class ChartFacts
 
     public List<ReportFact> Reports { get; } = [];
 
+    /// <summary>Reports and notes of a family the rule reads (imaging, pathology) whose kind their text did not tell.</summary>
+    public List<ReportCandidate> Unclassified { get; } = [];
+
     public DateTimeOffset? BirthDate { get; set; }
+}
+
+/// <summary>A report or note that counts by its status and is of a kind (or family) the rule reads.</summary>
+internal sealed record ReportCandidate(
+    Resource Resource,
+    Concept? Kind,
+    ReportFamily? Family,
+    string Display,
+    GatheredText Text,
+    TimeSpanOf? At,
+    bool Preliminary)
+{
+    public string Reference => Resource.TypeName + "/" + (Resource.Id ?? "(no id)");
 }
 
 /// <summary>
@@ -44,9 +59,9 @@ internal static class ChartReader
             ReadObservation(observation, knowledge, facts);
         }
 
-        foreach (var report in record.Reports)
+        foreach (var candidate in Candidates(record, knowledge))
         {
-            ReadReport(report, knowledge, facts);
+            ReadReport(candidate, candidate.Resource as DiagnosticReport, knowledge, facts);
         }
 
         return facts;
@@ -217,41 +232,101 @@ internal static class ChartReader
             observation, concept, display, converted, comparator, written, at, preliminary, exertion, traits, qualitative, flag, problem));
     }
 
-    private static void ReadReport(DiagnosticReport report, Knowledge knowledge, ChartFacts facts)
+    /// <summary>
+    /// The reports and notes that count by their status and whose kind (or family) the rule reads, with
+    /// their text as far as it is at hand. Used by <see cref="Read"/> and by <see cref="PttmRule.AttachmentsToRead"/>.
+    /// </summary>
+    internal static IEnumerable<ReportCandidate> Candidates(PatientRecord record, Knowledge knowledge)
     {
-        if (report.Status is DiagnosticReport.DiagnosticReportStatus.EnteredInError
-            or DiagnosticReport.DiagnosticReportStatus.Cancelled
-            or DiagnosticReport.DiagnosticReportStatus.Registered)
+        Func<string, Observation?> observation = ObservationIndex(record);
+        foreach (var report in record.Reports)
         {
-            return;
-        }
-
-        var text = ReportText(report);
-        var (kinds, _, _, _, _) = Classify(report.Code, ResourceKinds.DiagnosticReport, knowledge);
-        if (kinds.IsEmpty && text.Length > 0)
-        {
-            // A report with only a local code and no usable title: its conclusion says what it is
-            // ("Enhanced CT: no pulmonary embolism").
-            kinds = knowledge.ClassifyText(text, ResourceKinds.DiagnosticReport).Concepts;
-        }
-
-        Concept? kind = null;
-        foreach (var candidate in ReportPriority)
-        {
-            if (kinds.Contains(candidate))
+            if (report.Status is DiagnosticReport.DiagnosticReportStatus.EnteredInError
+                or DiagnosticReport.DiagnosticReportStatus.Cancelled
+                or DiagnosticReport.DiagnosticReportStatus.Registered)
             {
-                kind = candidate;
-                break;
+                continue;
             }
+
+            var text = ReportTexts.OfReport(report, record, observation);
+            var (kinds, _, _, _, _) = Classify(report.Code, ResourceKinds.DiagnosticReport, knowledge);
+            if (kinds.IsEmpty && text.Text.Length > 0)
+            {
+                // A report with only a local code and no usable title: its text says what it is
+                // ("Enhanced CT: no pulmonary embolism").
+                kinds = knowledge.ClassifyReportText(text.Text, ResourceKinds.DiagnosticReport).Concepts;
+            }
+
+            var family = knowledge.FamilyOf(report.Code) ?? knowledge.FamilyOf(report.Category);
+            var kind = Pick(kinds) ?? family?.Kind;
+            if (kind is null && family is null)
+            {
+                continue;
+            }
+
+            var status = report.Status;
+            yield return new ReportCandidate(
+                report,
+                kind,
+                family,
+                DisplayOf(report.Code),
+                text,
+                FhirTime.Of(report.Effective) ?? FhirTime.Of(report.IssuedElement),
+                status is DiagnosticReport.DiagnosticReportStatus.Preliminary or DiagnosticReport.DiagnosticReportStatus.Partial);
         }
 
-        if (kind is null)
+        foreach (var note in record.Notes)
         {
+            // entered-in-error never counts (as a report's status); a superseded note has been replaced
+            // by the version the EHR stands by (reading 29).
+            if (note.Status is DocumentReferenceStatus.EnteredInError or DocumentReferenceStatus.Superseded
+                || note.DocStatus is CompositionStatus.EnteredInError)
+            {
+                continue;
+            }
+
+            var (kinds, _, _, _, _) = Classify(note.Type, ResourceKinds.DiagnosticReport, knowledge);
+            if (kinds.IsEmpty && note.Description is { Length: > 0 } title)
+            {
+                kinds = knowledge.ClassifyText(title, ResourceKinds.DiagnosticReport).Concepts;
+            }
+
+            var family = knowledge.FamilyOf(note.Type) ?? knowledge.FamilyOf(note.Category);
+            var kind = Pick(kinds);
+            if (kind is null && family is null)
+            {
+                continue; // A progress or discharge note is not a study report (reading 29).
+            }
+
+            var text = ReportTexts.OfNote(note, record);
+            if (kind is null && family is not null)
+            {
+                // A note of an imaging, cardiology or pathology family: its text says which study it is.
+                kind = family.Kind ?? Pick(knowledge.ClassifyReportText(text.Text, ResourceKinds.DiagnosticReport).Concepts.Intersect(family.Kinds));
+            }
+
+            var display = DisplayOf(note.Type);
+            yield return new ReportCandidate(
+                note,
+                kind,
+                family,
+                display.Length > 0 ? display : note.Description ?? "Clinical note",
+                text,
+                FhirTime.Of(note.DateElement) ?? FhirTime.Of(note.Context?.Period),
+                note.DocStatus == CompositionStatus.Preliminary);
+        }
+    }
+
+    private static void ReadReport(ReportCandidate candidate, DiagnosticReport? report, Knowledge knowledge, ChartFacts facts)
+    {
+        if (candidate.Kind is not { } kind)
+        {
+            facts.Unclassified.Add(candidate);
             return;
         }
 
         var meanings = new List<string>();
-        foreach (var code in report.ConclusionCode)
+        foreach (var code in report?.ConclusionCode ?? [])
         {
             foreach (var coding in code.Coding)
             {
@@ -273,15 +348,120 @@ internal static class ChartReader
             }
         }
 
-        var status = report.Status;
-        facts.Reports.Add(new ReportFact(
-            report,
-            kind.Value,
-            DisplayOf(report.Code),
-            text,
-            FhirTime.Of(report.Effective) ?? FhirTime.Of(report.IssuedElement),
-            status is DiagnosticReport.DiagnosticReportStatus.Preliminary or DiagnosticReport.DiagnosticReportStatus.Partial,
-            meanings));
+        var fact = new ReportFact(candidate.Resource, kind, candidate.Display, candidate.Text.Text, candidate.At, candidate.Preliminary, meanings)
+        {
+            Parts = candidate.Text.Parts,
+            Unread = candidate.Text.Unread,
+        };
+
+        if (kind is Concept.EchoReport or Concept.RhcReport)
+        {
+            fact = ReadNumbers(fact, candidate.Text, knowledge, facts);
+        }
+
+        facts.Reports.Add(fact);
+    }
+
+    /// <summary>
+    /// Numbers in report text (pttm-criteria.md 1.1; readings 30-33): each number an echocardiography or
+    /// catheterisation report states becomes a measurement with the report as its source and the
+    /// sentence as written. A coded Observation of the same measure with the same value from the same
+    /// study (a result of the report, or dated within a day of it) is the same measurement: the coded one
+    /// is kept, the text one dropped. Different values both count, and the more abnormal decides.
+    /// </summary>
+    private static ReportFact ReadNumbers(ReportFact fact, GatheredText text, Knowledge knowledge, ChartFacts facts)
+    {
+        var (measures, gaps) = knowledge.Measures.Read(fact.Text);
+        foreach (var m in measures)
+        {
+            var target = knowledge.Info(m.Concept).Unit;
+            double? value = null;
+            string? problem = null;
+            if (m.Unit is null)
+            {
+                problem = "no unit written, and the number does not tell which";
+            }
+            else if (target is null || m.Unit == target)
+            {
+                value = m.Value;
+            }
+            else
+            {
+                var converted = UnitConverter.Instance.Convert(
+                    new Quantity { Value = (decimal)m.Value, System = "http://unitsofmeasure.org", Code = m.Unit, Unit = m.Unit }, target);
+                if (converted.Ok)
+                {
+                    value = converted.Value;
+                }
+                else
+                {
+                    problem = converted.Problem;
+                }
+            }
+
+            if (value is { } v && facts.Measurements.Any(c => c.Concept == m.Concept && !c.FromText && c.Value is { } cv
+                && Math.Abs(cv - v) <= 0.01 + (0.005 * Math.Abs(v))
+                && (text.Results.Any(r => ReferenceEquals(r, c.Resource)) || SameDay(c.At, fact.At))))
+            {
+                continue; // The coded Observation of the same study is the same measurement (reading 33).
+            }
+
+            var source = fact.SourceAt(m.SentenceStart);
+            var notes = new List<string>(3) { "read from the report's text" + (source is null ? "" : " (" + source + ")") };
+            if (m.UnitImplied)
+            {
+                notes.Add("no unit written: read as " + m.Unit);
+            }
+
+            if (m.Range)
+            {
+                notes.Add("a range: its more abnormal end counts");
+            }
+
+            facts.Measurements.Add(new Measurement(
+                fact.Resource, m.Concept, fact.Display, value, m.Comparator, fact.Text.Substring(m.SentenceStart, m.SentenceLength),
+                fact.At, fact.Preliminary, Exertion: false, CodeTraits.None, Qualitative.None, Flag.None, problem, string.Join("; ", notes)));
+        }
+
+        return gaps.Count == 0 ? fact : fact with { NotMeasured = gaps };
+    }
+
+    private static bool SameDay(TimeSpanOf? a, TimeSpanOf? b) =>
+        a is { } x && b is { } y && x.Earliest <= y.Latest.AddDays(1) && y.Earliest <= x.Latest.AddDays(1);
+
+    private static Concept? Pick(ConceptSet kinds)
+    {
+        foreach (var candidate in ReportPriority)
+        {
+            if (kinds.Contains(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Observations by id, built on first use (only a report with results needs it).</summary>
+    private static Func<string, Observation?> ObservationIndex(PatientRecord record)
+    {
+        Dictionary<string, Observation>? index = null;
+        return id =>
+        {
+            if (index is null)
+            {
+                index = new Dictionary<string, Observation>(StringComparer.Ordinal);
+                foreach (var o in record.Observations)
+                {
+                    if (o.Id is { } key)
+                    {
+                        index.TryAdd(key, o);
+                    }
+                }
+            }
+
+            return index.GetValueOrDefault(id);
+        };
     }
 
     /// <summary>When a report's code names several kinds, the most specific wins.</summary>
@@ -486,33 +666,4 @@ internal static class ChartReader
         Quantity.QuantityComparator.GreaterOrEqual => ">=",
         _ => null,
     };
-
-    /// <summary>The conclusion, then any text presentedForm (text/plain, text/markdown; HTML with its tags removed).</summary>
-    private static string ReportText(DiagnosticReport report)
-    {
-        var conclusion = report.Conclusion ?? "";
-        if (report.PresentedForm.Count == 0)
-        {
-            return conclusion;
-        }
-
-        var builder = new StringBuilder(conclusion);
-        foreach (var form in report.PresentedForm)
-        {
-            if (form.Data is not { Length: > 0 } data || form.ContentType is not { } type || !type.StartsWith("text/", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-
-            var text = Encoding.UTF8.GetString(data);
-            if (type.StartsWith("text/html", StringComparison.OrdinalIgnoreCase))
-            {
-                text = System.Text.RegularExpressions.Regex.Replace(text, "<[^>]*>", " ", System.Text.RegularExpressions.RegexOptions.None, TimeSpan.FromMilliseconds(200));
-            }
-
-            builder.Append('\n').Append(text);
-        }
-
-        return builder.ToString();
-    }
 }

@@ -95,6 +95,13 @@ internal sealed partial class RuleRun
             {
                 evidence.Add(Cite(r, $"{study} does not comment on the RV or PA pressure", EvidenceRole.Context, null));
             }
+
+            // "RVSP could not be estimated": no measurement (pttm-criteria.md 1.1), shown so the reader knows why.
+            foreach (var gap in r.NotMeasured.DistinctBy(g => g.Concept))
+            {
+                var name = PhThresholds.FirstOrDefault(t => t.Concept == gap.Concept)?.Name ?? gap.Concept.ToString();
+                evidence.Add(Cite(r, $"{study}: {name} not measured", EvidenceRole.Context, r.Text.Substring(gap.SentenceStart, gap.SentenceLength)));
+            }
         }
 
         foreach (var t in PhThresholds)

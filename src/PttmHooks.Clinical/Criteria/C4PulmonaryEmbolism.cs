@@ -112,6 +112,13 @@ internal sealed partial class RuleRun
             Assertion.Negated => PeReading.Negative,
             _ => PeReading.NoStatement,
         };
+        // A study its report calls limited or non-diagnostic neither shows nor excludes PE, even where
+        // its other sentences say "no PE" (pttm-criteria.md 1.1, "Uncertainty is not negation"; reading 31).
+        if (reading == PeReading.Negative && text.Assess(Cat.StudyLimited) is { Assertion: Assertion.Affirmed } limited)
+        {
+            return (PeReading.Indeterminate, limited.Quote(r.Text), chronic);
+        }
+
         return (reading, statement.Quote(r.Text), chronic);
     }
 }

@@ -75,6 +75,8 @@ internal sealed partial class RuleRun
             Malignancy = malignancy,
             SuggestEchocardiography = recommendation != Recommendation.None && c3.State == CriterionState.Unknown,
             RuleVersion = _knowledge.Version,
+            UnreadTexts = UnreadTexts(c1, c2, c3, c4, perfusion, c7, ctephDiagnosed, recommendation,
+                recommendation == Recommendation.None ? null : suspicion, indicator),
         };
     }
 

@@ -137,9 +137,14 @@ internal sealed partial class RuleRun
             notes.Add(m.Problem + ": shown, decides nothing");
         }
 
+        if (m.Note is not null)
+        {
+            notes.Add(m.Note);
+        }
+
         return new Evidence
         {
-            ResourceType = "Observation",
+            ResourceType = m.Resource.TypeName,
             ResourceId = m.Resource.Id ?? "(no id)",
             Finding = finding,
             Display = m.Display,
@@ -188,18 +193,27 @@ internal sealed partial class RuleRun
         };
     }
 
-    private static Evidence Cite(ReportFact r, string finding, EvidenceRole role, string? quote, string? note = null) => new()
+    /// <summary>
+    /// Evidence from a report or note. Where the quoted sentence came from an attachment or a narrative
+    /// result rather than the conclusion, the note says which ("from the attached report (Binary/7)").
+    /// </summary>
+    private static Evidence Cite(ReportFact r, string finding, EvidenceRole role, string? quote, string? note = null)
     {
-        ResourceType = "DiagnosticReport",
-        ResourceId = r.Resource.Id ?? "(no id)",
-        Finding = finding,
-        Display = r.Display,
-        ValueAsWritten = string.IsNullOrEmpty(quote) ? null : quote,
-        EffectiveAt = r.At?.Earliest,
-        Preliminary = r.Preliminary,
-        Role = role,
-        Note = note,
-    };
+        var at = string.IsNullOrEmpty(quote) ? -1 : r.Text.IndexOf(quote, StringComparison.Ordinal);
+        var source = at >= 0 ? r.SourceAt(at) : null;
+        return new Evidence
+        {
+            ResourceType = r.Resource.TypeName,
+            ResourceId = r.Resource.Id ?? "(no id)",
+            Finding = finding,
+            Display = r.Display,
+            ValueAsWritten = string.IsNullOrEmpty(quote) ? null : quote,
+            EffectiveAt = r.At?.Earliest,
+            Preliminary = r.Preliminary,
+            Role = role,
+            Note = source is null ? note : note is null ? source : note + "; " + source,
+        };
+    }
 
     /// <summary>The reading with the lowest value (the most abnormal for a "below" threshold).</summary>
     private static Measurement? Lowest(IEnumerable<Measurement> items) => items.MinBy(m => m.Value);

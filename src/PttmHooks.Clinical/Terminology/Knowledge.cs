@@ -35,6 +35,9 @@ public enum CodeTraits
 
 internal sealed record CodeInfo(Concept Concept, bool Confirmed, string? Site, CodeTraits Flags, string Display);
 
+/// <summary>A family of reports named by a category or generic document code: the one kind it is, or the kinds its text may make it.</summary>
+internal sealed record ReportFamily(string Id, Concept? Kind, ConceptSet Kinds);
+
 internal sealed record ConceptInfo(Concept Concept, string Title, ResourceKinds AppliesTo, string? Unit, string Criterion);
 
 /// <summary>Circumstances a text names, beyond concepts.</summary>
@@ -70,6 +73,7 @@ internal sealed class Knowledge
     private readonly Icd10Rule[] _icdRules;
     private readonly (string Prefix, string Site)[] _icdSites;
     private readonly FrozenDictionary<string, string> _conclusionMeanings;
+    private readonly FrozenDictionary<string, ReportFamily> _families;
     private readonly ConcurrentDictionary<(string Text, ResourceKinds Kind), TextConcepts> _textCache = new();
 
     // ConcurrentDictionary.Count takes every lock of the dictionary (8.7 µs at 16k entries, measured in
@@ -86,8 +90,12 @@ internal sealed class Knowledge
         FrozenDictionary<string, string> conclusionMeanings,
         FrozenDictionary<string, OrderCodeEntry> orders,
         PhraseIndex index,
-        Categories categories)
+        Categories categories,
+        FrozenDictionary<string, ReportFamily> families,
+        MeasureReader measures)
     {
+        _families = families;
+        Measures = measures;
         Version = version;
         Concepts = concepts;
         _systems = systems;
@@ -125,6 +133,49 @@ internal sealed class Knowledge
     public IReadOnlyDictionary<string, string> UnitAliases { get; private init; } = FrozenDictionary<string, string>.Empty;
 
     public PhraseIndex Index { get; }
+
+    /// <summary>The reader of numbers in report text (measures.json).</summary>
+    public MeasureReader Measures { get; }
+
+    /// <summary>The report family a category or document type names (imaging, cardiac ultrasound, pathology), if any.</summary>
+    public ReportFamily? FamilyOf(CodeableConcept? concept)
+    {
+        if (concept is null)
+        {
+            return null;
+        }
+
+        foreach (var coding in concept.Coding)
+        {
+            if (coding.System is not null && coding.Code is not null && _families.TryGetValue(Canonical(coding.System) + "|" + coding.Code, out var family))
+            {
+                return family;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The first report family any of <paramref name="concepts"/> names.</summary>
+    public ReportFamily? FamilyOf(IEnumerable<CodeableConcept> concepts)
+    {
+        foreach (var concept in concepts)
+        {
+            if (FamilyOf(concept) is { } family)
+            {
+                return family;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="ClassifyText"/> for a text that may be long and unique (a report's whole text): texts
+    /// longer than a title are not cached, so attachments never fill the cache.
+    /// </summary>
+    public TextConcepts ClassifyReportText(string text, ResourceKinds kind) =>
+        text.Length <= 256 ? ClassifyText(text, kind) : ClassifyTextUncached(text, kind);
 
     public Categories Categories { get; }
 
@@ -362,6 +413,7 @@ internal sealed class Knowledge
     {
         var file = ValueSetFile.Load<ValueSetFile>("PttmHooks.Clinical.value-sets.json");
         var phrases = ValueSetFile.Load<PhraseFile>("PttmHooks.Clinical.phrases.json");
+        var measures = ValueSetFile.Load<MeasureFile>("PttmHooks.Clinical.measures.json");
 
         var systems = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (alias, url) in file.Systems)
@@ -443,6 +495,21 @@ internal sealed class Knowledge
             c => c.Meaning,
             StringComparer.Ordinal);
 
+        var families = new Dictionary<string, ReportFamily>(StringComparer.Ordinal);
+        foreach (var family in file.ReportFamilies)
+        {
+            static Concept Parse(string id) => Enum.TryParse<Concept>(id, out var c) ? c
+                : throw new InvalidOperationException($"value-sets.json: report family names unknown kind '{id}'.");
+            var kinds = family.Kinds.Aggregate(ConceptSet.Empty, (set, id) => set.With(Parse(id)));
+            Concept? single = family.Kind is { } k ? Parse(k) : null;
+            foreach (var code in family.Codes)
+            {
+                var system = systems.TryGetValue(code.System, out var url) ? url
+                    : throw new InvalidOperationException($"value-sets.json: unknown system '{code.System}' in report family {family.Id}.");
+                families[(system == Icd10System ? Icd10CmSystem : system) + "|" + code.Code] = new ReportFamily(family.Id, single, single is { } s ? kinds.With(s) : kinds);
+            }
+        }
+
         var categories = new Categories();
         var entries = categories.Register(file, phrases, concepts.Length);
         return new Knowledge(
@@ -455,7 +522,9 @@ internal sealed class Knowledge
             conclusion,
             file.Orders.ToFrozenDictionary(StringComparer.Ordinal),
             PhraseIndex.Build(entries),
-            categories)
+            categories,
+            families.ToFrozenDictionary(StringComparer.Ordinal),
+            MeasureReader.Build(measures))
         {
             UnitAliases = file.UnitAliases.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase),
         };

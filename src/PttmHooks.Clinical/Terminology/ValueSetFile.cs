@@ -17,6 +17,7 @@ internal sealed class ValueSetFile
     public List<ValueSetEntry> ValueSets { get; set; } = [];
     public List<ConclusionCodeEntry> ConclusionCodes { get; set; } = [];
     public Dictionary<string, OrderCodeEntry> Orders { get; set; } = [];
+    public List<ReportFamilyEntry> ReportFamilies { get; set; } = [];
 
     internal static readonly JsonSerializerOptions Options = new()
     {
@@ -86,4 +87,46 @@ internal sealed class PhraseFile
     public string About { get; set; } = "";
     public Dictionary<string, string[]> Cues { get; set; } = [];
     public Dictionary<string, string[]> Findings { get; set; } = [];
+}
+
+/// <summary>
+/// A family of reports or notes named by a category or a generic document code (imaging, cardiac
+/// ultrasound, pathology): the kinds its text may make it, or the one kind it is.
+/// </summary>
+internal sealed class ReportFamilyEntry
+{
+    public string Id { get; set; } = "";
+    public string? Kind { get; set; }
+    public string[] Kinds { get; set; } = [];
+    public List<CodeEntryDto> Codes { get; set; } = [];
+}
+
+// The shape of the embedded measures.json (numbers in report text).
+internal sealed class MeasureFile
+{
+    public string About { get; set; } = "";
+    public List<MeasureEntry> Measures { get; set; } = [];
+    public string[] Connectors { get; set; } = [];
+    public Dictionary<string, string> Units { get; set; } = [];
+    public List<NotMeasuredEntry> NotMeasured { get; set; } = [];
+}
+
+internal sealed class MeasureEntry
+{
+    public string Concept { get; set; } = "";
+    public string[] Names { get; set; } = [];
+    public List<BareUnitEntry> Bare { get; set; } = [];
+}
+
+internal sealed class BareUnitEntry
+{
+    public double? Min { get; set; }
+    public double? Max { get; set; }
+    public string Unit { get; set; } = "";
+}
+
+internal sealed class NotMeasuredEntry
+{
+    public string Phrase { get; set; } = "";
+    public string[] Concepts { get; set; } = [];
 }

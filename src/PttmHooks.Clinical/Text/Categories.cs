@@ -30,6 +30,7 @@ internal sealed class Categories
     public int RapidProgression { get; private set; }
     public int QualitativePositive { get; private set; }
     public int QualitativeNegative { get; private set; }
+    public int StudyLimited { get; private set; }
 
     /// <summary>Per concept: the category of its synonyms (-1: none).</summary>
     public int[] Synonym { get; private set; } = [];
@@ -88,6 +89,7 @@ internal sealed class Categories
         RapidProgression = Add("RapidProgression", Finding("RapidProgression"));
         QualitativePositive = Add("QualitativePositive", Finding("QualitativePositive"));
         QualitativeNegative = Add("QualitativeNegative", Finding("QualitativeNegative"));
+        StudyLimited = Add("StudyLimited", Finding("StudyLimited"));
 
         Synonym = Enumerable.Repeat(-1, conceptCount).ToArray();
         Exclude = Enumerable.Repeat(-1, conceptCount).ToArray();

@@ -51,6 +51,8 @@ public sealed class Chart
     private readonly List<Condition> _conditions = [];
     private readonly List<Observation> _observations = [];
     private readonly List<DiagnosticReport> _reports = [];
+    private readonly List<DocumentReference> _notes = [];
+    private readonly Dictionary<Attachment, AttachmentText> _texts = new(ReferenceEqualityComparer.Instance);
     private int _sequence;
 
     private Chart(string patientId, string? birthDate)
@@ -243,6 +245,9 @@ public sealed class Chart
             case DiagnosticReport r:
                 _reports.Add(r);
                 break;
+            case DocumentReference n:
+                _notes.Add(n);
+                break;
             default:
                 throw new ArgumentException($"The rule does not read {resource.TypeName}.", nameof(resource));
         }
@@ -357,9 +362,124 @@ public sealed class Chart
     public Chart WithCytology(string conclusion, Ago daysAgo) =>
         WithReport(new CodeableConcept { Coding = [Coding(Local, "PATH-CYTO-PAWEDGE", "Cytology, pulmonary artery wedge blood")] }, conclusion, daysAgo, category: "CP");
 
+    // ---------------------------------------------------------------- report text elsewhere (issue 18)
+
+    /// <summary>
+    /// A report whose only text is an attachment behind a url (<c>Binary/{id}-bin</c>), with the text the
+    /// reading library got for it (<paramref name="problem"/>: it could not be read).
+    /// </summary>
+    public Chart WithAttachedReport(CodeableConcept code, string? text, Ago daysAgo, string? problem = null, string category = "RAD", string contentType = "application/pdf", string? conclusion = null)
+    {
+        WithReport(code, conclusion, daysAgo, category: category);
+        var report = _reports[^1];
+        var attachment = new Attachment { ContentType = contentType, Url = "Binary/" + report.Id + "-bin" };
+        report.PresentedForm.Add(attachment);
+        _texts[attachment] = new AttachmentText(problem is null ? text : null, problem, "Binary/" + report.Id + "-bin");
+        return this;
+    }
+
+    /// <summary>A report whose text is only a narrative result Observation (LOINC 19005-8 impression, valueString).</summary>
+    public Chart WithNarrativeReport(CodeableConcept code, string text, Ago daysAgo, string category = "RAD", string loinc = "19005-8", bool absolute = false, bool contained = false)
+    {
+        WithReport(code, null, daysAgo, category: category);
+        var report = _reports[^1];
+        var narrative = new Observation
+        {
+            Id = report.Id + "-imp",
+            Status = ObservationStatus.Final,
+            Code = Concept(Loinc, loinc, "Impression"),
+            Subject = new ResourceReference("Patient/" + PatientId),
+            Effective = new FhirDateTime(When(daysAgo)),
+            Value = new FhirString(text),
+        };
+        if (contained)
+        {
+            report.Contained.Add(narrative);
+            report.Result.Add(new ResourceReference("#" + narrative.Id));
+        }
+        else
+        {
+            _observations.Add(narrative);
+            report.Result.Add(new ResourceReference((absolute ? "https://ehr.example.org/fhir/" : "") + "Observation/" + narrative.Id));
+        }
+
+        Last = "DiagnosticReport/" + report.Id;
+        return this;
+    }
+
+    /// <summary>
+    /// A clinical note (DocumentReference) with one attachment: inline text/plain <paramref name="text"/>, or
+    /// (<paramref name="byUrl"/>) a url whose text the reading library read, or could not (<paramref name="problem"/>).
+    /// </summary>
+    public Chart WithNote(
+        CodeableConcept type,
+        string? text,
+        Ago daysAgo,
+        IEnumerable<CodeableConcept>? category = null,
+        string? description = null,
+        CompositionStatus? docStatus = CompositionStatus.Final,
+        DocumentReferenceStatus status = DocumentReferenceStatus.Current,
+        bool byUrl = false,
+        string? problem = null,
+        bool periodOnly = false)
+    {
+        var note = new DocumentReference
+        {
+            Id = NextId("note"),
+            Status = status,
+            DocStatus = docStatus,
+            Type = type,
+            Subject = new ResourceReference("Patient/" + PatientId),
+            Description = description,
+        };
+        if (periodOnly)
+        {
+            note.Context = new DocumentReference.ContextComponent { Period = new Period(new FhirDateTime(When(daysAgo)), new FhirDateTime(When(daysAgo))) };
+        }
+        else
+        {
+            note.DateElement = new Instant(When(daysAgo));
+        }
+
+        if (category is not null)
+        {
+            note.Category.AddRange(category);
+        }
+
+        if (text is not null || problem is not null)
+        {
+            var attachment = byUrl || problem is not null
+                ? new Attachment { ContentType = "application/pdf", Url = "Binary/" + note.Id + "-bin" }
+                : new Attachment { ContentType = "text/plain", Data = Encoding.UTF8.GetBytes(text!) };
+            if (byUrl || problem is not null)
+            {
+                _texts[attachment] = new AttachmentText(problem is null ? text : null, problem, "Binary/" + note.Id + "-bin");
+            }
+
+            note.Content.Add(new DocumentReference.ContentComponent { Attachment = attachment });
+        }
+
+        _notes.Add(note);
+        Last = "DocumentReference/" + note.Id;
+        return this;
+    }
+
+    /// <summary>An echocardiography note: LOINC 42148-7 (echocardiography report, DICOM CID 7000).</summary>
+    public Chart WithEchoNote(string text, Ago daysAgo, bool byUrl = false) =>
+        WithNote(Concept(Loinc, "42148-7", "US Heart"), text, daysAgo, byUrl: byUrl);
+
+    /// <summary>The local code of the shared cases for a CTPA.</summary>
+    public static CodeableConcept CtpaCode => Concept(Local, "IMG-CTPA", "CT angiography chest for pulmonary embolism");
+
+    /// <summary>The local code of the shared cases for a transthoracic echocardiogram.</summary>
+    public static CodeableConcept EchoCode => Concept(Local, "CARD-TTE", "Transthoracic echocardiogram");
+
+    /// <summary>The local code of the shared cases for a right heart catheterisation.</summary>
+    public static CodeableConcept RhcCode => Concept(Local, "CARD-RHC", "Right heart catheterization report");
+
     // ---------------------------------------------------------------- results
 
-    public PatientRecord Build() => new(Patient, [.. _conditions], [.. _observations], [.. _reports]);
+    public PatientRecord Build() => new(Patient, [.. _conditions], [.. _observations], [.. _reports], [.. _notes], new Dictionary<Attachment, AttachmentText>(_texts, ReferenceEqualityComparer.Instance));
 
     /// <summary>Builds the record and evaluates the rule at <see cref="Now"/>.</summary>
     public PttmAssessment Evaluate(PttmRuleOptions? options = null) => new PttmRule(options).Evaluate(Build(), Now);
