@@ -256,7 +256,7 @@ public sealed class ViewerBrowserTests(ChromiumFixture chromium) : IClassFixture
             await Assertions.Expect(evidence.Locator("tr").Filter(new() { HasText = reference }).First).ToBeVisibleAsync();
         }
 
-        await Assertions.Expect(card.Locator(".source a")).ToHaveAttributeAsync("href", new Regex("/docs/pttm-criteria\\.md$"));
+        await Assertions.Expect(card.Locator(".source a")).ToHaveAttributeAsync("href", new Regex("/rule/1\\.1$"));
         await Assertions.Expect(card.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Accept: Order cytology of wedged pulmonary artery blood") })).ToBeEnabledAsync();
         Assert.Equal(4, await card.GetByLabel("Override reason").Locator("option:not([value=''])").CountAsync());
         Assert.True(await card.Locator(".card-links a").CountAsync() >= 2);

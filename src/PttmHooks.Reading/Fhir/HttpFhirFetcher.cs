@@ -15,7 +15,9 @@ namespace PttmHooks.Reading.Fhir;
 /// Fetches the prefetch keys a request left unsatisfied from its <c>fhirServer</c>: every key's
 /// query at once, each search narrowed to the rule's look-back window where the rule reads nothing
 /// older, <c>next</c> links followed up to <see cref="FhirFallbackOptions.MaxPages"/> and only on
-/// the same base (the token never leaves for another host), all inside one time budget.
+/// the same base (the token never leaves for another host), all inside one time budget. The rest of
+/// a prefetched search that holds its first page only (<see cref="FhirQuery.Continues"/>) is read
+/// the same way, from its <c>next</c> link.
 /// </summary>
 public sealed class HttpFhirFetcher(
     IHttpClientFactory httpClients,
@@ -75,15 +77,17 @@ public sealed class HttpFhirFetcher(
         using var span = GatheringTracing.StartKey(query.Template.Key, "fhir");
         var started = time.GetTimestamp();
         var pages = new PageCount();
-        var (result, failure) = await FetchPagesAsync(call, query, pages).ConfigureAwait(false);
-        var outcome = result.State switch
+        var (result, failure) = query.Continues is { } first
+            ? await ContinueAsync(call, query.Template, first, pages).ConfigureAwait(false)
+            : await FetchPagesAsync(call, query, pages).ConfigureAwait(false);
+        var outcome = failure ?? result.State switch
         {
             KeyState.Satisfied => "ok",
             KeyState.NoData => "no-data",
-            _ => failure ?? "failed",
+            _ => "failed",
         };
         GatheringMetrics.RecordFhirQuery(query.Template.Key, outcome, time.GetElapsedTime(started));
-        GatheringTracing.EndKey(span, outcome, pages.Value, result.Resources.Count, result.State == KeyState.Unsatisfied);
+        GatheringTracing.EndKey(span, outcome, pages.Value, result.Resources.Count, failure is not null || result.State == KeyState.Unsatisfied);
         return result;
     }
 
@@ -173,6 +177,87 @@ public sealed class HttpFhirFetcher(
         }
 
         return (new KeyResult(template, resources.Count == 0 ? KeyState.NoData : KeyState.Satisfied, resources, Notes: notes), null);
+    }
+
+    /// <summary>
+    /// The rest of a prefetched search whose first page came with the request: its <c>next</c>
+    /// links followed on the same base only, up to <see cref="FhirFallbackOptions.MaxPages"/> pages
+    /// in all (the prefetched page counts). Whatever happens the prefetched page stays; when the
+    /// rest cannot be read in full, the key's note says how far it got and why. The failure's code,
+    /// when there was one.
+    /// </summary>
+    private async Task<(KeyResult Result, string? Failure)> ContinueAsync(Call call, PrefetchTemplate template, KeyResult first, PageCount pages)
+    {
+        var resources = new List<Resource>(first.Resources);
+        var notes = new List<string>();
+        var read = 1;
+        KeyResult Partial(string why, IReadOnlyList<Resource> kept) => new(
+            template,
+            kept.Count == 0 ? KeyState.NoData : KeyState.Satisfied,
+            kept,
+            Notes: [.. notes, PrefetchReader.FirstPageNote(template.Key, kept.Count, why, read)]);
+
+        if (!Uri.TryCreate(call.Root, first.NextLink, out var url) || !OnBase(url, call.FhirBase))
+        {
+            GatheringLog.FallbackForeignNextLink(logger, template.Key, 1);
+            return (Partial("its next link points outside fhirServer, and was not followed", resources), "foreign-next-link");
+        }
+
+        try
+        {
+            for (var page = 2; ; page++)
+            {
+                pages.Value = page - 1;
+                var response = await call.Client.GetAsync(url, call.FhirBase, call.Token, call.Deadline, call.Budget).ConfigureAwait(false);
+                if (response.Failure is { } failure)
+                {
+                    GatheringLog.FallbackQueryFailed(logger, template.Key, failure.Code, page);
+                    return (Partial($"page {page}, fetched from fhirServer: {failure.Text}", resources), failure.Code);
+                }
+
+                foreach (var partial in response.PartialNotes ?? [])
+                {
+                    notes.Add($"Data fetched for '{template.Key}': {partial}.");
+                }
+
+                if (response.Resource is not Bundle bundle)
+                {
+                    return (Partial($"page {page}, fetched from fhirServer, is a {response.Resource!.TypeName}, not a Bundle", resources), "wrong-type");
+                }
+
+                if (Collect(bundle, call.PatientId, resources) is { } wrong)
+                {
+                    // A page that answers another patient's data discredits the pages fetched: the prefetched page alone stays.
+                    read = 1;
+                    return (Partial($"page {page}, fetched from fhirServer: {wrong}", first.Resources), "wrong-patient");
+                }
+
+                read = page;
+                var next = bundle.Link.FirstOrDefault(l => l.Relation == "next")?.Url;
+                if (next is null)
+                {
+                    return (new KeyResult(template, resources.Count == 0 ? KeyState.NoData : KeyState.Satisfied, resources, Notes: notes), null);
+                }
+
+                if (!Uri.TryCreate(call.Root, next, out var nextUrl) || !OnBase(nextUrl, call.FhirBase))
+                {
+                    GatheringLog.FallbackForeignNextLink(logger, template.Key, page);
+                    return (Partial("its next link points outside fhirServer, and was not followed", resources), null);
+                }
+
+                if (page >= options.Value.MaxPages)
+                {
+                    return (Partial($"the service reads at most {options.Value.MaxPages} pages of a search (Cds:Fallback:MaxPages)", resources), null);
+                }
+
+                url = nextUrl;
+            }
+        }
+        catch (OperationCanceledException) when (!call.Caller.IsCancellationRequested)
+        {
+            GatheringLog.FallbackQueryFailed(logger, template.Key, "budget", read + 1);
+            return (Partial($"no answer within this call's time budget of {FhirClient.Seconds(options.Value.Budget)}", resources), "budget");
+        }
     }
 
     private static KeyResult OverBudget(PrefetchTemplate template, TimeSpan budget) =>

@@ -25,6 +25,13 @@ public enum KeyState
 /// <param name="Notes">What a clinician should know about its data (fetched in part, pages not followed).</param>
 public sealed record KeyResult(PrefetchTemplate Template, KeyState State, IReadOnlyList<Resource> Resources, string? Reason = null, IReadOnlyList<string>? Notes = null)
 {
+    /// <summary>
+    /// The <c>next</c> link of a prefetched search Bundle that holds only the first page of its
+    /// search (a client that forwards what a FHIR server paged); null when the search is complete.
+    /// The gathering completes it from <c>fhirServer</c> when it can.
+    /// </summary>
+    public string? NextLink { get; init; }
+
     /// <summary>A key the client could not fill.</summary>
     public static KeyResult Unsatisfied(PrefetchTemplate template, string reason) => new(template, KeyState.Unsatisfied, [], reason);
 }
@@ -118,13 +125,25 @@ public static class PrefetchReader
             }
         }
 
-        if (bundle.Link.Any(l => l.Relation == "next"))
+        var state = found.Count == 0 ? KeyState.NoData : KeyState.Satisfied;
+        if (bundle.Link.FirstOrDefault(l => l.Relation == "next")?.Url is { Length: > 0 } next)
         {
-            notes.Add($"Prefetch '{template.Key}' holds the first page of its search only (the most recent {found.Count} results).");
+            // The note stays unless the gathering reads the rest from fhirServer.
+            return new KeyResult(template, state, found, Notes: [FirstPageNote(template.Key, found.Count, null)]) { NextLink = next };
         }
 
-        return new KeyResult(template, found.Count == 0 ? KeyState.NoData : KeyState.Satisfied, found);
+        return new KeyResult(template, state, found);
     }
+
+    /// <summary>
+    /// The note of a prefetched search that holds its first page (or first pages) only, with why the
+    /// rest was not read when that is known.
+    /// </summary>
+    internal static string FirstPageNote(string key, int count, string? why, int pages = 1) =>
+        (pages <= 1
+            ? $"Prefetch '{key}' holds the first page of its search only (the most recent {count} results)"
+            : $"Prefetch '{key}' was read up to page {pages} of its search only (the prefetched first page, the rest from fhirServer; the most recent {count} results)")
+        + (why is null ? "." : $"; the rest was not read: {why}.");
 
     private static Resource? Parse(JsonElement value, string path, List<RequestIssue> issues, List<string> notes)
     {

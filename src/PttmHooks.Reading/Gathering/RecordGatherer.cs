@@ -7,7 +7,15 @@ namespace PttmHooks.Reading.Gathering;
 /// <summary>A query that prefetch did not answer, ready to send to the EHR's FHIR server.</summary>
 /// <param name="Template">The template it comes from.</param>
 /// <param name="RelativeUrl">The template with its tokens filled in.</param>
-public sealed record FhirQuery(PrefetchTemplate Template, string RelativeUrl);
+public sealed record FhirQuery(PrefetchTemplate Template, string RelativeUrl)
+{
+    /// <summary>
+    /// For the rest of a prefetched search: the key as prefetch brought it, whose
+    /// <see cref="KeyResult.NextLink"/> is followed (its resources are the first page). Null for a
+    /// query of a key prefetch did not satisfy.
+    /// </summary>
+    public KeyResult? Continues { get; init; }
+}
 
 /// <summary>
 /// Fetches what prefetch lacked from the EHR's FHIR server. The seam between the protocol and the
@@ -32,7 +40,8 @@ public sealed record GatherResult(IReadOnlyList<Resource> Resources, IReadOnlyLi
 
 /// <summary>
 /// Gathers a patient's data: prefetch values that answer their templates are used as they are;
-/// each unsatisfied key is fetched from <c>fhirServer</c> when the request names one.
+/// each unsatisfied key is fetched from <c>fhirServer</c> when the request names one, and a
+/// prefetched search that holds its first page only (a <c>next</c> link) is completed from it.
 /// </summary>
 public sealed class RecordGatherer(IFhirFetcher fetcher)
 {
@@ -44,14 +53,20 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
         var keys = prefetch.Keys.ToList();
         using var span = GatheringTracing.StartGather(keys.Count);
         var missing = keys.Where(k => k.State == KeyState.Unsatisfied).ToList();
+        var paged = keys.Where(k => k.NextLink is not null).ToList();
         var queries = new List<FhirQuery>();
-        if (missing.Count > 0)
+        if (missing.Count > 0 || paged.Count > 0)
         {
             if (request.FhirServer is null)
             {
                 foreach (var key in missing)
                 {
                     keys[keys.IndexOf(key)] = key with { Reason = key.Reason + "; the request has no fhirServer to fetch it from" };
+                }
+
+                foreach (var key in paged)
+                {
+                    keys[keys.IndexOf(key)] = NotCompleted(key, "the request has no fhirServer to read it from");
                 }
             }
             else
@@ -69,6 +84,9 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
                     }
                 }
 
+                // The rest of each paged prefetch search, in the same call (and time budget) as the missing keys.
+                queries.AddRange(paged.Select(key => new FhirQuery(key.Template, key.NextLink!) { Continues = key }));
+
                 if (queries.Count > 0)
                 {
                     // Every key that is not queried has its span here; each query makes its own.
@@ -76,9 +94,12 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
                     foreach (var fetched in await fetcher.FetchAsync(request, queries, cancellationToken).ConfigureAwait(false))
                     {
                         var index = keys.FindIndex(k => k.Template.Key == fetched.Template.Key);
-                        keys[index] = fetched.State == KeyState.Unsatisfied
-                            ? fetched with { Reason = keys[index].Reason + "; " + fetched.Reason }
-                            : fetched;
+                        keys[index] = fetched.State != KeyState.Unsatisfied
+                            ? fetched
+                            : keys[index].NextLink is not null
+                                // The rest could not be fetched at all: the first page stays, and its note says why.
+                                ? NotCompleted(keys[index], fetched.Reason ?? "it could not be fetched")
+                                : fetched with { Reason = keys[index].Reason + "; " + fetched.Reason };
                     }
                 }
             }
@@ -108,6 +129,10 @@ public sealed class RecordGatherer(IFhirFetcher fetcher)
         span?.SetTag("pttm.resources", resources.Count);
         return new GatherResult(resources, keys, notes, queries.Count);
     }
+
+    /// <summary>A paged prefetch key left at its first page, its note saying why.</summary>
+    private static KeyResult NotCompleted(KeyResult key, string why) =>
+        key with { NextLink = null, Notes = [PrefetchReader.FirstPageNote(key.Template.Key, key.Resources.Count, why)] };
 
     /// <summary>One span per key that came with the request (or was missing and not fetched): source <c>prefetch</c>.</summary>
     private static void TraceKeys(IEnumerable<KeyResult> keys)

@@ -218,7 +218,12 @@ internal static class CdsHooksDocument
                 break;
             case ("GET", "/docs/pttm-criteria.md"):
                 operation.OperationId = "rule";
-                operation.Summary = "The screening rule the cards link to (Markdown; no authentication)";
+                operation.Summary = "The screening rule as Markdown (no authentication); a browser (Accept: text/html) is redirected to the rule page";
+                operation.Security = [];
+                break;
+            case ("GET", "/rule/{version}"):
+                operation.OperationId = "rulePage";
+                operation.Summary = "The screening rule as a page, the card's source and rule link (HTML; no authentication); /rule redirects to the current version";
                 operation.Security = [];
                 break;
         }

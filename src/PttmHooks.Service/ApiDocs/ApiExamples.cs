@@ -130,7 +130,7 @@ public sealed class ApiExamples(IServiceProvider services)
         var cards = services.GetRequiredService<CardComposer>().Compose(assessment, new CardContext(
             hook.Context.PatientId,
             hook.Context.EncounterId,
-            new Uri(baseUrl, "docs/pttm-criteria.md"),
+            new Uri(baseUrl, PttmHooks.Service.Rule.RulePage.RelativePath),
             gathered.Notes));
         return new CdsResponse(cards);
     }

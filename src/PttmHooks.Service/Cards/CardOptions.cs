@@ -15,7 +15,7 @@ public sealed class CardOptions
 
     /// <summary>
     /// The absolute URL of the rule document shown as the card's source. When unset, the service's own
-    /// copy: <c>{PublicBaseUrl}/docs/pttm-criteria.md</c>.
+    /// page: <c>{PublicBaseUrl}/rule/{version}</c> (<c>/rule/1.1</c>).
     /// </summary>
     public Uri? RuleUrl { get; set; }
 

@@ -8,6 +8,7 @@ using PttmHooks.Reading.Gathering;
 using PttmHooks.Service.Cards;
 using PttmHooks.Service.CdsHooks;
 using PttmHooks.Service.Fhir;
+using PttmHooks.Service.Rule;
 using PttmHooks.Service.Screening;
 using PttmHooks.Service.Security;
 using PttmHooks.Service.Telemetry;
@@ -101,12 +102,20 @@ public static class HostingExtensions
     }
 
     /// <summary>
-    /// CORS for browser-based clients, then CDS client authentication: the CDS endpoints require
+    /// In Development, Private Network Access preflights (<see cref="PrivateNetworkAccess"/>); CORS
+    /// for browser-based clients, then CDS client authentication: the CDS endpoints require
     /// the <see cref="CdsAuthentication.Scheme"/> policy; documents and health endpoints do not.
     /// </summary>
     public static WebApplication UseCdsClientAuthentication(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        if (app.Environment.IsDevelopment())
+        {
+            // Private Network Access: Chromium asks before a public page (the CDS Hooks Sandbox)
+            // calls a service on localhost. Answered for an origin CORS allows, in Development only.
+            app.Use(PrivateNetworkAccess.AllowForCorsOrigins);
+        }
+
         app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
@@ -125,16 +134,14 @@ public static class HostingExtensions
         return app;
     }
 
-    /// <summary>The documents cards link to: the rule (<c>/docs/pttm-criteria.md</c>).</summary>
+    /// <summary>
+    /// The documents cards link to: the rule as a page (<c>/rule/{version}</c>, <c>/rule</c>
+    /// redirecting to it) and as Markdown (<c>/docs/pttm-criteria.md</c>): <see cref="RulePage"/>.
+    /// </summary>
     public static IEndpointRouteBuilder MapDocuments(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.MapGet("/docs/pttm-criteria.md", () =>
-        {
-            var stream = typeof(HostingExtensions).Assembly.GetManifestResourceStream("PttmHooks.Service.pttm-criteria.md")!;
-            return Results.Stream(stream, "text/markdown; charset=utf-8");
-        });
-        return app;
+        return app.MapRulePage();
     }
 
     /// <summary>Logs what a reader of the start-up log must know: services, limits, and loudly, disabled authentication.</summary>

@@ -101,7 +101,7 @@ public sealed class PttmScreeningService(
             cards = composer.Compose(assessment, new CardContext(
                 request.Context.PatientId,
                 request.Context.EncounterId,
-                new Uri(invocation.PublicBaseUrl, "docs/pttm-criteria.md"),
+                new Uri(invocation.PublicBaseUrl, PttmHooks.Service.Rule.RulePage.RelativePath),
                 [.. gathered.Notes, .. fetchedResults.Notes, .. textNotes]));
             compose?.SetTag("pttm.cards", cards.Count);
         }

@@ -60,10 +60,14 @@ public static class CdsAuthentication
         services.AddSingleton<IAuthorizationHandler, CdsClientAuthorizationHandler>();
 
         services.AddCors();
-        services.AddOptions<CorsOptions>().Configure<IOptions<CdsOptions>>((cors, cds) => cors.AddDefaultPolicy(policy => policy
-            .WithOrigins([.. cds.Value.Cors.Origins.Select(o => o.TrimEnd('/'))])
-            .WithMethods("GET", "POST", "OPTIONS")
-            .WithHeaders("Content-Type", "Authorization")));
+        services.AddOptions<CorsOptions>().Configure<IOptions<CdsOptions>>((cors, cds) =>
+        {
+            var origins = new CorsOrigins(cds.Value.Cors.Origins);
+            cors.AddDefaultPolicy(policy => policy
+                .SetIsOriginAllowed(origins.IsAllowed)
+                .WithMethods("GET", "POST", "OPTIONS")
+                .WithHeaders("Content-Type", "Authorization"));
+        });
 
         services.AddHealthChecks()
             .AddCheck<ClientKeysHealthCheck>("client-keys", tags: ["ready"])

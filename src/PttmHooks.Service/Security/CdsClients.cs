@@ -21,7 +21,11 @@ public sealed record CdsClient(
     IReadOnlyList<JsonWebKey> InlineKeys,
     string? Audience,
     FrozenSet<string> Tenants,
-    FrozenSet<string> FhirServers);
+    FrozenSet<string> FhirServers)
+{
+    /// <summary>Its key set is fetched on its first call, and readiness does not wait for it (<see cref="CdsClientOptions.KeysOnDemand"/>).</summary>
+    public bool KeysOnDemand { get; init; }
+}
 
 /// <summary>The trusted CDS clients, found by the issuer of a token.</summary>
 public sealed class CdsClients
@@ -60,7 +64,10 @@ public sealed class CdsClients
         string.IsNullOrWhiteSpace(settings.Jwks) ? [] : ClientKeys.Parse(settings.Jwks).Keys,
         string.IsNullOrWhiteSpace(settings.Audience) ? null : settings.Audience.Trim(),
         settings.Tenants.ToFrozenSet(StringComparer.Ordinal),
-        settings.FhirServers.Select(FhirServerPolicy.Normalise).ToFrozenSet(StringComparer.Ordinal));
+        settings.FhirServers.Select(FhirServerPolicy.Normalise).ToFrozenSet(StringComparer.Ordinal))
+    {
+        KeysOnDemand = settings.KeysOnDemand && !string.IsNullOrWhiteSpace(settings.JwksUrl),
+    };
 }
 
 /// <summary>Reading a client's JWK Set: public EC or RSA signing keys only, each with a <c>kid</c>.</summary>

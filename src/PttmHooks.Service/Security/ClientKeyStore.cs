@@ -133,8 +133,8 @@ public sealed class ClientKeyStore
             : [];
     }
 
-    /// <summary>True when every client's keys are at hand (inline, or fetched at least once).</summary>
-    public bool AllAvailable => _entries.Values.All(e => e.Keys is not null);
+    /// <summary>True when every client's keys are at hand (inline, or fetched at least once); clients with keys on demand aside.</summary>
+    public bool AllAvailable => Clients.All.Where(c => !c.KeysOnDemand).All(c => _entries[c.Name].Keys is not null);
 
     /// <summary>
     /// Makes sure the key <paramref name="kid"/> of <paramref name="client"/> is cached if it can
@@ -169,11 +169,11 @@ public sealed class ClientKeyStore
         return entry.Has(kid) ? KeyLookup.Found : entry.Keys is null ? KeyLookup.Unavailable : KeyLookup.Unknown;
     }
 
-    /// <summary>Fetches every JWKS URL client's keys once (the start-up warm-up); failures are logged and retried on first need.</summary>
+    /// <summary>Fetches every JWKS URL client's keys once (the start-up warm-up), except those on demand; failures are logged and retried on first need.</summary>
     public async Task WarmAsync(CancellationToken cancellationToken)
     {
         await Task.WhenAll(Clients.All
-            .Where(c => c.JwksUrl is not null)
+            .Where(c => c.JwksUrl is not null && !c.KeysOnDemand)
             .Select(c => RefreshAsync(c, c.JwksUrl!, _entries[c.Name], unknownKid: false, cancellationToken))).ConfigureAwait(false);
     }
 

@@ -66,6 +66,37 @@ public sealed class CdsClientOptions
 
     /// <summary>The FHIR base URLs its hook requests may name as <c>fhirServer</c>.</summary>
     public List<string> FhirServers { get; set; } = [];
+
+    /// <summary>
+    /// Fetch its JWK Set on its first call instead of at start-up, and leave it out of readiness: for
+    /// a trial client that may be out of reach (the public CDS Hooks Sandbox on a machine that is offline).
+    /// </summary>
+    /// <value>false.</value>
+    public bool KeysOnDemand { get; set; }
+}
+
+/// <summary>
+/// The public CDS Hooks Sandbox (<c>cds-hooks/sandbox</c>, the browser app at sandbox.cds-hooks.org):
+/// what its tokens carry. Its private key is published with its source, so anyone can sign as it.
+/// </summary>
+public static class CdsHooksSandbox
+{
+    /// <summary>The <c>iss</c> of its tokens.</summary>
+    public const string Issuer = "https://sandbox.cds-hooks.org";
+
+    /// <summary>Its JWK Set, the <c>jku</c> of its tokens.</summary>
+    public const string JwksUrl = "https://sandbox.cds-hooks.org/.well-known/jwks.json";
+
+    /// <summary>Its origin, the page that calls the service from a browser.</summary>
+    public const string Origin = "https://sandbox.cds-hooks.org";
+
+    /// <summary>True when a client's issuer or key set is the sandbox's.</summary>
+    public static bool Is(CdsClientOptions client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return (!string.IsNullOrWhiteSpace(client.Issuer) && string.Equals(CdsClients.NormaliseIssuer(client.Issuer), Issuer, StringComparison.OrdinalIgnoreCase))
+            || (Uri.TryCreate(client.JwksUrl?.Trim(), UriKind.Absolute, out var jwks) && string.Equals(jwks.IdnHost, new Uri(Issuer).IdnHost, StringComparison.OrdinalIgnoreCase));
+    }
 }
 
 /// <summary>The <c>jti</c> replay cache (<c>Cds:ReplayCache</c>).</summary>
@@ -130,6 +161,12 @@ internal sealed class CdsOptionsValidator(IHostEnvironment environment) : IValid
         foreach (var (client, settings) in options.Clients)
         {
             failures.AddRange(ClientProblems(client, settings, development));
+            if (!development && CdsHooksSandbox.Is(settings))
+            {
+                failures.Add(
+                    $"Cds:Clients:{client} is the public CDS Hooks Sandbox ({CdsHooksSandbox.Issuer}), whose private key is published, so anyone can sign as it: " +
+                    $"it may be trusted in the Development environment only (this is '{environment.EnvironmentName}').");
+            }
             if (!string.IsNullOrWhiteSpace(settings.Issuer))
             {
                 var issuer = CdsClients.NormaliseIssuer(settings.Issuer);
@@ -142,10 +179,9 @@ internal sealed class CdsOptionsValidator(IHostEnvironment environment) : IValid
 
         for (var i = 0; i < options.Cors.Origins.Count; i++)
         {
-            var origin = options.Cors.Origins[i];
-            if (!Uri.TryCreate(origin, UriKind.Absolute, out var parsed) || parsed.AbsolutePath != "/" || origin.TrimEnd('/').Length != parsed.GetLeftPart(UriPartial.Authority).Length)
+            if (CorsOrigins.Problem(options.Cors.Origins[i], development) is { } problem)
             {
-                failures.Add($"Cds:Cors:Origins:{i} ('{origin}') must be an origin: scheme, host and optional port, no path (https://ehr.example.org).");
+                failures.Add($"Cds:Cors:Origins:{i} ('{options.Cors.Origins[i]}') {problem}.");
             }
         }
 

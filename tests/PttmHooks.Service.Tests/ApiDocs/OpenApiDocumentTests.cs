@@ -59,6 +59,7 @@ public sealed class OpenApiDocumentTests : IDisposable
             "GET /docs/pttm-criteria.md: 200",
             "GET /health/live: 200,503",
             "GET /health/ready: 200,503",
+            "GET /rule/{version}: 200,404",
             "POST /cds-services/{id}/feedback: 200,400,401,404,413,415",
             "POST /cds-services/{id}: 200,400,401,404,412,413,415",
         ], listed);

@@ -101,8 +101,9 @@ public sealed class CorsTests
     [Theory]
     [InlineData(Ehr)]
     [InlineData(Evil)]
-    [InlineData("http://localhost:3000")]
-    public async Task With_no_origins_configured_no_origin_gets_CORS_headers(string origin)
+    [InlineData("https://localhost:3000")]
+    [InlineData("http://localhost.evil.example.org:3000")]
+    public async Task With_no_origins_configured_no_origin_but_the_Development_defaults_gets_CORS_headers(string origin)
     {
         using var rig = new TokenRig();
 

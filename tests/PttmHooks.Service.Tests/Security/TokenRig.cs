@@ -130,14 +130,15 @@ public static class Jws
 /// server may be http on loopback), with two clients:
 /// <list type="bullet">
 /// <item><c>ehr-a</c> (issuer <see cref="IssuerA"/>): keys at a WireMock.Net JWKS URL (the spec's ES384 key and an RS384 key), FHIR server <see cref="FhirA"/>.</item>
-/// <item><c>ehr-b</c> (issuer <see cref="IssuerB"/>): the sandbox's key inline, FHIR server <see cref="FhirB"/>.</item>
+/// <item><c>ehr-b</c> (issuer <see cref="IssuerB"/>): the sandbox's published key inline (pinned, its jku unused), FHIR server <see cref="FhirB"/>.
+/// (Not the sandbox's issuer: Development trusts the real sandbox client under it, SandboxClientTests.)</item>
 /// </list>
 /// </summary>
 public sealed class TokenRig : IDisposable
 {
     public const string PublicBase = "https://cds.example.org";
     public const string IssuerA = "https://ehr-a.example.org";
-    public const string IssuerB = "https://sandbox.cds-hooks.org";
+    public const string IssuerB = "https://ehr-b.example.org";
     public const string FhirA = "https://ehr-a.example.org/fhir";
     public const string FhirB = "https://ehr-b.example.org/fhir";
     public const string JwksPath = "/jwks.json";
