@@ -24,7 +24,7 @@ public sealed class EvaluateAttachmentTests : IDisposable
         ["status"] = "final",
         ["code"] = new JsonObject { ["text"] = "CT angiography chest" },
         ["subject"] = new JsonObject { ["reference"] = "Patient/" + patientId },
-        ["effectiveDateTime"] = "2026-01-01",
+        ["effectiveDateTime"] = "2026-11-15",
         ["presentedForm"] = new JsonArray(new JsonObject { ["contentType"] = "text/plain", ["url"] = url }),
     };
 
@@ -36,27 +36,53 @@ public sealed class EvaluateAttachmentTests : IDisposable
         ["data"] = Convert.ToBase64String(Encoding.UTF8.GetBytes("No pulmonary embolism.")),
     };
 
-    [Fact]
-    public async Task Evaluate_reads_urls_into_the_Bundle_and_names_the_one_it_cannot_follow()
+    private async Task<(CliRun Run, string Notes)> EvaluateWithAsync(params JsonObject[] added)
     {
         var sample = TestFiles.Case(CaseName);
         var bundle = JsonNode.Parse(File.ReadAllText(Path.Combine(sample.Folder, "bundle.json")))!;
         var entries = bundle["entry"]!.AsArray();
-        entries.Add(new JsonObject { ["resource"] = Report("att-id", sample.PatientId, "Binary/t1") });
-        entries.Add(new JsonObject { ["resource"] = Report("att-fullurl", sample.PatientId, "urn:uuid:6f1c2a52-9f3e-4f43-a0a7-3c1e2b9d8e10") });
-        entries.Add(new JsonObject { ["resource"] = Report("att-away", sample.PatientId, "https://elsewhere.example/fhir/Binary/zz") });
-        entries.Add(new JsonObject { ["resource"] = Binary("t1") });
-        entries.Add(new JsonObject { ["fullUrl"] = "urn:uuid:6f1c2a52-9f3e-4f43-a0a7-3c1e2b9d8e10", ["resource"] = Binary("t2") });
+        foreach (var entry in added)
+        {
+            entries.Add(entry);
+        }
+
         var path = _folder["bundle.json"];
         await File.WriteAllTextAsync(path, bundle.ToJsonString(), TestContext.Current.CancellationToken);
-
         var run = await PttmCli.RunAsync("evaluate", path, "--at", sample.EvaluatedAt.ToString("O"), "--json");
-
         PttmCli.AssertNoStackTrace(run);
-        var notes = string.Join('\n', run.Json()["notes"]!.AsArray().Select(n => (string)n!));
-        Assert.DoesNotContain("att-id could not be read", notes, StringComparison.Ordinal);
-        Assert.DoesNotContain("att-fullurl could not be read", notes, StringComparison.Ordinal);
-        Assert.Contains("The text of DiagnosticReport/att-away could not be read: its url (https://elsewhere.example/fhir/Binary/zz) points to no Binary in the data read", notes, StringComparison.Ordinal);
+        var notes = run.ExitCode == 0 ? string.Join('\n', run.Json()["notes"]!.AsArray().Select(n => (string)n!)) : "";
+        return (run, notes);
+    }
+
+    [Fact]
+    public async Task Evaluate_reads_urls_into_the_Bundle()
+    {
+        var patientId = TestFiles.Case(CaseName).PatientId;
+        var (run, notes) = await EvaluateWithAsync(
+            new JsonObject { ["resource"] = Report("att-id", patientId, "Binary/t1") },
+            new JsonObject { ["resource"] = Report("att-fullurl", patientId, "urn:uuid:6f1c2a52-9f3e-4f43-a0a7-3c1e2b9d8e10") },
+            new JsonObject { ["resource"] = Binary("t1") },
+            new JsonObject { ["fullUrl"] = "urn:uuid:6f1c2a52-9f3e-4f43-a0a7-3c1e2b9d8e10", ["resource"] = Binary("t2") });
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.DoesNotContain("att-id", notes, StringComparison.Ordinal);
+        Assert.DoesNotContain("att-fullurl", notes, StringComparison.Ordinal);
+        // Both CTPAs were read ("No pulmonary embolism."): they are the assessment's evidence.
+        Assert.Contains("DiagnosticReport/att-id", run.Output, StringComparison.Ordinal);
+        Assert.Contains("DiagnosticReport/att-fullurl", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_gives_no_assessment_when_a_CTPA_url_it_cannot_follow_could_decide()
+    {
+        var patientId = TestFiles.Case(CaseName).PatientId;
+        var (run, _) = await EvaluateWithAsync(
+            new JsonObject { ["resource"] = Report("att-away", patientId, "https://elsewhere.example/fhir/Binary/zz") });
+
+        // A recent CTPA whose text is elsewhere could show PE: as the service's 412, no assessment.
+        Assert.True(run.ExitCode == 3, run.ToString());
+        Assert.Contains("DiagnosticReport/att-away", run.Error, StringComparison.Ordinal);
+        Assert.Contains("https://elsewhere.example/fhir/Binary/zz", run.Error, StringComparison.Ordinal);
     }
 
     [Fact]
