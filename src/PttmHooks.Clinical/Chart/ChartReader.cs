@@ -407,7 +407,7 @@ internal static class ChartReader
             }
 
             var source = fact.SourceAt(m.SentenceStart);
-            var notes = new List<string>(3) { "read from the report's text" + (source is null ? "" : " (" + source + ")") };
+            var notes = new List<string>(3) { "read from the report's text" + (source is null ? "" : ", " + source) };
             if (m.UnitImplied)
             {
                 notes.Add("no unit written: read as " + m.Unit);
