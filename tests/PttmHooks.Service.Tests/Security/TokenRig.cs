@@ -150,6 +150,10 @@ public sealed class TokenRig : IDisposable
         var all = new Dictionary<string, string?>
         {
             ["Cds:Authentication:Required"] = "true",
+            // The JWKS fetch from WireMock must not time out on a loaded machine (the default 3 s
+            // did, under a load average of 13: a valid token then got 401); tests of a slow or
+            // failing JWKS set their own.
+            ["Cds:Authentication:JwksTimeout"] = "00:00:15",
             ["Cds:PublicBaseUrl"] = PublicBase,
             ["Cds:FhirServers:0"] = null,
             ["Cds:Clients:ehr-a:Issuer"] = IssuerA,
