@@ -97,29 +97,10 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
         ArgumentNullException.ThrowIfNull(url);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Accept.Add(s_fhirJson);
-        if (token is not null)
+        var (response, failure) = await SendAsync(request, fhirBase, token, deadline, "queried", cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        request.Options.Set(BaseKey, fhirBase);
-        request.Options.Set(DeadlineKey, deadline);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BrokenCircuitException)
-        {
-            return Failed("circuit-open", "the circuit to this FHIR server is open after repeated failures, so it was not queried");
-        }
-        catch (TimeoutRejectedException)
-        {
-            return Failed("timeout", $"the FHIR server did not answer within the {Seconds(options.Value.AttemptTimeout)} per-attempt timeout, retries included");
-        }
-        catch (HttpRequestException e)
-        {
-            return Failed("connection", $"the FHIR server could not be reached ({e.HttpRequestError})");
+            return new FhirResponse(null, failure);
         }
 
         using (response)
@@ -152,29 +133,10 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
         }
 
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("*/*", 0.5));
-        if (token is not null)
+        var (response, failure) = await SendAsync(request, fhirBase, token, deadline, "fetched", cancellationToken).ConfigureAwait(false);
+        if (response is null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        request.Options.Set(BaseKey, fhirBase);
-        request.Options.Set(DeadlineKey, deadline);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (BrokenCircuitException)
-        {
-            return BinaryResponse.Failed("circuit-open", "the circuit to this FHIR server is open after repeated failures, so it was not fetched");
-        }
-        catch (TimeoutRejectedException)
-        {
-            return BinaryResponse.Failed("timeout", $"the FHIR server did not answer within the {Seconds(options.Value.AttemptTimeout)} per-attempt timeout, retries included");
-        }
-        catch (HttpRequestException e)
-        {
-            return BinaryResponse.Failed("connection", $"the FHIR server could not be reached ({e.HttpRequestError})");
+            return new BinaryResponse(null, null, failure);
         }
 
         using (response)
@@ -358,6 +320,39 @@ public sealed class FhirClient(HttpClient http, IOptions<FhirFallbackOptions> op
     {
         var said = outcome.Issue.Select(i => i.Diagnostics ?? i.Details?.Text).FirstOrDefault(s => !string.IsNullOrWhiteSpace(s));
         return said is null ? string.Empty : $" ({Shorten(said)})";
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> through the resilience pipeline with the token, the FHIR base
+    /// (which selects the circuit breaker) and the deadline: the response, or the transport failure
+    /// (an open circuit, a timeout, no connection) in words; <paramref name="verb"/> says what was not done.
+    /// </summary>
+    private async Task<(HttpResponseMessage? Response, FhirFailure? Failure)> SendAsync(
+        HttpRequestMessage request, string fhirBase, string? token, long deadline, string verb, CancellationToken cancellationToken)
+    {
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        request.Options.Set(BaseKey, fhirBase);
+        request.Options.Set(DeadlineKey, deadline);
+        try
+        {
+            return (await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (BrokenCircuitException)
+        {
+            return (null, new FhirFailure("circuit-open", $"the circuit to this FHIR server is open after repeated failures, so it was not {verb}"));
+        }
+        catch (TimeoutRejectedException)
+        {
+            return (null, new FhirFailure("timeout", $"the FHIR server did not answer within the {Seconds(options.Value.AttemptTimeout)} per-attempt timeout, retries included"));
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, new FhirFailure("connection", $"the FHIR server could not be reached ({e.HttpRequestError})"));
+        }
     }
 
     private static FhirResponse Failed(string code, string text) => new(null, new FhirFailure(code, text));
