@@ -50,22 +50,8 @@ public sealed class SandboxClientTests : IDisposable
         return Jws.Sign(header, payload, s_key);
     }
 
-    private static async Task<HttpResponseMessage> SendAsync(ServiceApp app, HttpMethod method, string path, string? token, JsonNode? body = null)
-    {
-        using var client = app.CreateClient();
-        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        if (body is not null)
-        {
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        }
-
-        return await client.SendAsync(request, TestContext.Current.CancellationToken);
-    }
+    private static Task<HttpResponseMessage> SendAsync(ServiceApp app, HttpMethod method, string path, string? token, JsonNode? body = null) =>
+        TokenRig.SendAsync(app, token, method, path, body);
 
     [Fact]
     public async Task Discovery_a_hook_call_and_feedback_signed_as_the_sandbox_signs_them_are_answered()

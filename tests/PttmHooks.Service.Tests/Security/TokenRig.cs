@@ -218,9 +218,14 @@ public sealed class TokenRig : IDisposable
     }
 
     /// <summary>Sends <paramref name="method"/> <paramref name="path"/> with <c>Authorization: Bearer <paramref name="token"/></c> (none when null).</summary>
-    public async Task<HttpResponseMessage> SendAsync(string? token, HttpMethod method, string path, JsonNode? body = null)
+    public Task<HttpResponseMessage> SendAsync(string? token, HttpMethod method, string path, JsonNode? body = null) =>
+        SendAsync(App, token, method, path, body);
+
+    /// <summary>Sends <paramref name="method"/> <paramref name="path"/> to <paramref name="app"/> with <c>Authorization: Bearer <paramref name="token"/></c> (none when null).</summary>
+    public static async Task<HttpResponseMessage> SendAsync(ServiceApp app, string? token, HttpMethod method, string path, JsonNode? body = null)
     {
-        using var client = App.CreateClient();
+        ArgumentNullException.ThrowIfNull(app);
+        using var client = app.CreateClient();
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
         if (token is not null)
         {
