@@ -12,24 +12,6 @@ namespace PttmHooks.Service.Tests.Security;
 /// </summary>
 public sealed class PrivateNetworkAccessTests
 {
-    private static Dictionary<string, string?> Production(params (string Key, string? Value)[] more)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Cds:FhirServers:0"] = null,
-            ["Cds:PublicBaseUrl"] = "https://cds.example.org",
-            ["Cds:Clients:ehr:Issuer"] = "https://ehr.example.org",
-            ["Cds:Clients:ehr:Jwks"] = TestKey.Jwks(TestKey.Rsa),
-            ["Cds:Clients:ehr:FhirServers:0"] = "https://ehr.example.org/fhir",
-        };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-
-        return settings;
-    }
-
     private static async Task<HttpResponseMessage> PreflightAsync(ServiceApp app, string origin, bool privateNetwork, string path = Http.ServicePath)
     {
         using var client = app.CreateClient();
@@ -107,7 +89,7 @@ public sealed class PrivateNetworkAccessTests
     [Fact]
     public async Task In_Production_a_configured_origin_gets_CORS_and_never_private_network_access()
     {
-        using var app = new ServiceApp(Production(("Cds:Cors:Origins:0", CdsHooksSandbox.Origin)), environment: "Production");
+        using var app = new ServiceApp(ProductionSettings.With(("Cds:Cors:Origins:0", CdsHooksSandbox.Origin)), environment: "Production");
 
         using var withHeader = await PreflightAsync(app, CdsHooksSandbox.Origin, privateNetwork: true);
         using var without = await PreflightAsync(app, CdsHooksSandbox.Origin, privateNetwork: false);
@@ -124,7 +106,7 @@ public sealed class PrivateNetworkAccessTests
     [Fact]
     public void Outside_Development_an_origin_with_any_port_stops_the_start()
     {
-        using var app = new ServiceApp(Production(("Cds:Cors:Origins:0", "http://localhost:*")), environment: "Production");
+        using var app = new ServiceApp(ProductionSettings.With(("Cds:Cors:Origins:0", "http://localhost:*")), environment: "Production");
 
         var messages = StartupTests.Messages(Assert.ThrowsAny<Exception>(() => app.CreateClient()));
 

@@ -9,25 +9,6 @@ namespace PttmHooks.Service.Tests.Viewer;
 /// <summary>Where the viewer exists: on in Development, off elsewhere unless set, and never signing tokens outside Development.</summary>
 public sealed class ViewerSettingsTests
 {
-    /// <summary>A configuration that starts in Production: authentication required, one client with its own key.</summary>
-    private static Dictionary<string, string?> Production(params (string Key, string? Value)[] more)
-    {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Cds:FhirServers:0"] = null,
-            ["Cds:PublicBaseUrl"] = "https://cds.example.org",
-            ["Cds:Clients:ehr:Issuer"] = "https://ehr.example.org",
-            ["Cds:Clients:ehr:Jwks"] = TestKey.Jwks(TestKey.Rsa),
-            ["Cds:Clients:ehr:FhirServers:0"] = "https://ehr.example.org/fhir",
-        };
-        foreach (var (key, value) in more)
-        {
-            settings[key] = value;
-        }
-
-        return settings;
-    }
-
     [Theory]
     [InlineData("/")]
     [InlineData("/viewer/config")]
@@ -36,7 +17,7 @@ public sealed class ViewerSettingsTests
     [InlineData("/scalar/")]
     public async Task Outside_Development_the_viewer_and_Scalar_are_off_by_default(string path)
     {
-        using var app = new ServiceApp(Production(), environment: "Production");
+        using var app = new ServiceApp(ProductionSettings.With(), environment: "Production");
 
         using var response = await app.GetAsync(path);
 
@@ -47,7 +28,7 @@ public sealed class ViewerSettingsTests
     [Fact]
     public async Task Outside_Development_the_OpenAPI_document_is_served_and_names_the_public_base_url()
     {
-        using var app = new ServiceApp(Production(), environment: "Production");
+        using var app = new ServiceApp(ProductionSettings.With(), environment: "Production");
 
         using var response = await app.GetAsync("/openapi/v1.json");
 
@@ -59,7 +40,7 @@ public sealed class ViewerSettingsTests
     [Fact]
     public async Task Enabled_outside_Development_it_serves_the_page_and_samples_signs_no_token_and_warns()
     {
-        using var app = new ServiceApp(Production(("Cds:Viewer:Enabled", "true")), environment: "Staging");
+        using var app = new ServiceApp(ProductionSettings.With(("Cds:Viewer:Enabled", "true")), environment: "Staging");
 
         using (var page = await app.GetAsync("/"))
         {
@@ -99,7 +80,7 @@ public sealed class ViewerSettingsTests
     [Fact]
     public void A_development_key_file_outside_Development_stops_the_start()
     {
-        using var app = new ServiceApp(Production(("Cds:Viewer:DevelopmentKeyFile", "/tmp/key.json")), environment: "Production");
+        using var app = new ServiceApp(ProductionSettings.With(("Cds:Viewer:DevelopmentKeyFile", "/tmp/key.json")), environment: "Production");
 
         var error = Assert.ThrowsAny<Exception>(() => app.CreateClient());
 
