@@ -34,35 +34,8 @@ public sealed class AttachmentReadTests
     private const string ReportText = "Lung perfusion scan: multiple peripheral perfusion defects.";
 
     /// <summary>A perfusion scan report whose text is only an attachment, added to the request's imaging reports.</summary>
-    private static JsonObject AddReport(JsonObject request, string id, JsonObject attachment, JsonArray? contained = null)
-    {
-        var patientId = (string)request["context"]!["patientId"]!;
-        var report = new JsonObject
-        {
-            ["resourceType"] = "DiagnosticReport",
-            ["id"] = id,
-            ["status"] = "final",
-            ["category"] = new JsonArray(new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://terminology.hl7.org/CodeSystem/v2-0074", ["code"] = "RAD" }) }),
-            ["code"] = new JsonObject { ["text"] = "Lung perfusion scintigraphy" },
-            ["subject"] = new JsonObject { ["reference"] = "Patient/" + patientId },
-            ["effectiveDateTime"] = "2026-11-18",
-            ["presentedForm"] = new JsonArray(attachment),
-        };
-        if (contained is not null)
-        {
-            report["contained"] = contained;
-        }
-
-        var bundle = request["prefetch"]!["imagingReports"]!.AsObject();
-        if (bundle["entry"] is not JsonArray entries)
-        {
-            entries = [];
-            bundle["entry"] = entries;
-        }
-
-        entries.Add(new JsonObject { ["resource"] = report });
-        return request;
-    }
+    private static JsonObject AddReport(JsonObject request, string id, JsonObject attachment, JsonArray? contained = null) =>
+        FallbackRig.AddImagingReport(request, id, new JsonObject { ["text"] = "Lung perfusion scintigraphy" }, "2026-11-18", attachment, contained);
 
     private static JsonObject Url(string url, string contentType = "text/plain") => new() { ["contentType"] = contentType, ["url"] = url };
 

@@ -81,6 +81,40 @@ public sealed class FallbackRig : IDisposable
         return (full, omitted);
     }
 
+    /// <summary>
+    /// Adds a final radiology DiagnosticReport of <paramref name="code"/> whose text is only
+    /// <paramref name="attachment"/> (its presentedForm) to <paramref name="request"/>'s imaging reports.
+    /// </summary>
+    public static JsonObject AddImagingReport(JsonObject request, string id, JsonObject code, string date, JsonObject attachment, JsonArray? contained = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var report = new JsonObject
+        {
+            ["resourceType"] = "DiagnosticReport",
+            ["id"] = id,
+            ["status"] = "final",
+            ["category"] = new JsonArray(new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://terminology.hl7.org/CodeSystem/v2-0074", ["code"] = "RAD" }) }),
+            ["code"] = code,
+            ["subject"] = new JsonObject { ["reference"] = "Patient/" + (string)request["context"]!["patientId"]! },
+            ["effectiveDateTime"] = date,
+            ["presentedForm"] = new JsonArray(attachment),
+        };
+        if (contained is not null)
+        {
+            report["contained"] = contained;
+        }
+
+        var bundle = request["prefetch"]!["imagingReports"]!.AsObject();
+        if (bundle["entry"] is not JsonArray entries)
+        {
+            entries = [];
+            bundle["entry"] = entries;
+        }
+
+        entries.Add(new JsonObject { ["resource"] = report });
+        return request;
+    }
+
     /// <summary>Answers the search of <paramref name="resourceType"/> whose query contains <paramref name="marker"/>.</summary>
     public IRespondWithAProvider Search(string resourceType, string? marker = null)
     {

@@ -16,30 +16,13 @@ namespace PttmHooks.Service.Tests.Fallback;
 /// </summary>
 public sealed class ReportTextEndToEndTests
 {
-    /// <summary>A report whose text is only its attachment, added to the request's imaging reports.</summary>
-    private static void AddReport(JsonObject request, string id, string loinc, string display, string date, JsonObject attachment)
-    {
-        var patientId = (string)request["context"]!["patientId"]!;
-        var report = new JsonObject
+    /// <summary>A report of LOINC <paramref name="loinc"/> whose text is only its attachment, added to the request's imaging reports.</summary>
+    private static void AddReport(JsonObject request, string id, string loinc, string display, string date, JsonObject attachment) =>
+        FallbackRig.AddImagingReport(request, id, new JsonObject
         {
-            ["resourceType"] = "DiagnosticReport",
-            ["id"] = id,
-            ["status"] = "final",
-            ["category"] = new JsonArray(new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://terminology.hl7.org/CodeSystem/v2-0074", ["code"] = "RAD" }) }),
-            ["code"] = new JsonObject { ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://loinc.org", ["code"] = loinc, ["display"] = display }), ["text"] = display },
-            ["subject"] = new JsonObject { ["reference"] = "Patient/" + patientId },
-            ["effectiveDateTime"] = date,
-            ["presentedForm"] = new JsonArray(attachment),
-        };
-        var bundle = request["prefetch"]!["imagingReports"]!.AsObject();
-        if (bundle["entry"] is not JsonArray entries)
-        {
-            entries = [];
-            bundle["entry"] = entries;
-        }
-
-        entries.Add(new JsonObject { ["resource"] = report });
-    }
+            ["coding"] = new JsonArray(new JsonObject { ["system"] = "http://loinc.org", ["code"] = loinc, ["display"] = display }),
+            ["text"] = display,
+        }, date, attachment);
 
     private static string BinaryJson(string id, string contentType, byte[] data) =>
         $$"""{"resourceType":"Binary","id":"{{id}}","contentType":"{{contentType}}","data":"{{Convert.ToBase64String(data)}}"}""";
