@@ -248,8 +248,8 @@ public sealed class ViewerBrowserTests(ChromiumFixture chromium) : IClassFixture
         await Assertions.Expect(card.Locator("h3")).ToContainTextAsync("PTTM suspected");
         await Assertions.Expect(card.Locator("h3")).ToContainTextAsync("wedged pulmonary artery cytology");
 
-        // The evidence table, rendered from the detail's Markdown: a row citing each decisive resource.
-        var evidence = card.Locator(".detail table").Filter(new() { HasText = "Resource" }).Last;
+        // The criteria table, rendered from the detail's Markdown: a row citing each decisive resource.
+        var evidence = card.Locator(".detail table").Filter(new() { HasText = "Decisive evidence" }).Last;
         await evidence.WaitForAsync();
         foreach (var reference in ExpectedEvidence)
         {

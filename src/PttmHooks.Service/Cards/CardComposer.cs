@@ -159,67 +159,41 @@ public sealed class CardComposer
         return summary.Length <= MaxSummary ? summary : summary[..(MaxSummary - 1)] + "…";
     }
 
+    /// <summary>
+    /// The detail, in the order a clinician reads it in the seconds a card gets: the decision and
+    /// the next step with what decided it; why it is urgent; what is missing; one table of the
+    /// criteria, each with the evidence that decided it (finding, value, date, resource); then what
+    /// speaks against it and context; then notes on the data. README, "The card", says why.
+    /// </summary>
     private static string Detail(AssessmentView a, CardContext context, OrderCode order)
     {
         var d = new StringBuilder();
         var state = a.Suspicion == Suspicion.Suspected ? "suspected" : "possible";
-        d.Append(CultureInfo.InvariantCulture, $"**Pulmonary tumor thrombotic microangiopathy (PTTM) {state}.** ");
-        d.Append(CultureInfo.InvariantCulture, $"Next step: **{MarkdownText.Escape(order.Text)}**.");
+        d.Append(CultureInfo.InvariantCulture, $"**PTTM {state}. Next step: {MarkdownText.Escape(LowerFirst(order.Text))}.**");
         if (a.SuggestEchocardiography)
         {
             d.Append(" Pulmonary hypertension has not been assessed: an **echocardiogram** first, or alongside, would complete the picture.");
         }
 
-        d.Append("\n\n");
-        foreach (var reason in a.Reasons)
+        // C1's and C2's reasons repeat their rows of the table below; the others say what decided.
+        var deciding = a.Reasons.Where(r => r.Code is not ("solid-malignancy" or "hypoxaemia-or-dyspnea" or "ph-not-assessed")).ToList();
+        if (deciding.Count > 0)
         {
-            d.Append("- ").Append(MarkdownText.Escape(reason.Text)).Append('\n');
+            d.Append(' ').Append(string.Join(" ", deciding.Select(r => MarkdownText.Escape(r.Text))));
         }
 
-        d.Append("\n**Why it is urgent:** PTTM usually progresses to right-heart failure and death within weeks, and is most often diagnosed only after death; patients diagnosed and treated early have lived for months.");
+        d.Append("\n\n**Why it is urgent:** ");
         if (a.IndicatorReasons.Count > 0)
         {
-            d.Append(" Signs of imminent decompensation: ").Append(string.Join("; ", a.IndicatorReasons.Select(r => MarkdownText.Escape(r.Text)))).Append('.');
+            d.Append("signs of imminent decompensation: ").Append(string.Join("; ", a.IndicatorReasons.Select(r => MarkdownText.Escape(r.Text)))).Append(". ");
         }
 
         if (a.RapidProgression && a.IndicatorReasons.All(r => !r.Code.Contains("progress", StringComparison.Ordinal)))
         {
-            d.Append(" The course is rapidly progressive.");
+            d.Append("The course is rapidly progressive. ");
         }
 
-        d.Append("\n\n| Criterion | State | Finding |\n| --- | --- | --- |\n");
-        foreach (var c in a.Criteria)
-        {
-            d.Append(CultureInfo.InvariantCulture, $"| {c.Label} | {StateText(c)} | {MarkdownText.Escape(c.Sentence)} |\n");
-        }
-
-        if (a.Rows.Count > 0)
-        {
-            d.Append("\n**Evidence** (✓ decided the criterion; ✗ speaks against it; · context)\n\n| | Criterion | Finding | Value as recorded | Date | Resource |\n| --- | --- | --- | --- | --- | --- |\n");
-            foreach (var e in a.Rows)
-            {
-                var mark = e.Role switch { EvidenceRole.Decisive => "✓", EvidenceRole.Against => "✗", _ => "·" };
-                var finding = MarkdownText.Escape(e.Finding);
-                if (!string.IsNullOrEmpty(e.Note))
-                {
-                    finding += $" ({MarkdownText.Escape(e.Note)})";
-                }
-
-                if (e.Preliminary)
-                {
-                    finding += " **preliminary**";
-                }
-
-                var value = MarkdownText.Escape(Shorten(e.ValueAsWritten, 160));
-                if (e.Value is { } v && e.Unit is not null && !string.IsNullOrEmpty(e.ValueAsWritten) && !SameUnit(e))
-                {
-                    value += $" (= {FormatValue(v)} {MarkdownText.Escape(UnitText(e.Unit))})";
-                }
-
-                var what = string.IsNullOrEmpty(e.Display) ? string.Empty : $"{MarkdownText.Escape(Shorten(e.Display, 80))}: ";
-                d.Append(CultureInfo.InvariantCulture, $"| {mark} | {a[e.Criterion].ShortName} | {what}{finding} | {value} | {DateText(e)} | {MarkdownText.Escape(e.Reference)} |\n");
-            }
-        }
+        d.Append("PTTM usually leads to right-heart failure and death within weeks and is mostly diagnosed only after death; treated early, patients have lived for months.\n");
 
         if (a.Missing.Count > 0)
         {
@@ -227,6 +201,26 @@ public sealed class CardComposer
             foreach (var missing in a.Missing)
             {
                 d.Append("- ").Append(MarkdownText.Escape(missing)).Append('\n');
+            }
+        }
+
+        d.Append("\n| Criterion | Decisive evidence |\n| --- | --- |\n");
+        foreach (var c in a.Criteria)
+        {
+            var decisive = a.Rows.Where(r => r.Criterion == c.Id && r.Role == EvidenceRole.Decisive)
+                .GroupBy(r => r.Reference, StringComparer.Ordinal).Select(g => EvidenceText([.. g])).ToList();
+            var cell = decisive.Count > 0 ? string.Join(" · ", decisive) : MarkdownText.Escape(c.Sentence);
+            d.Append(CultureInfo.InvariantCulture, $"| {c.Label}: {StateText(c)} | {cell} |\n");
+        }
+
+        var others = a.Rows.Where(r => r.Role != EvidenceRole.Decisive).ToList();
+        if (others.Count > 0)
+        {
+            d.Append("\n**Against it and context** (✗ speaks against the criterion; · context):\n\n");
+            foreach (var e in others)
+            {
+                var mark = e.Role == EvidenceRole.Against ? "✗" : "·";
+                d.Append(CultureInfo.InvariantCulture, $"- {mark} {a[e.Criterion].ShortName}{(e.FromProgression ? " (course)" : string.Empty)}: {EvidenceText([e])}\n");
             }
         }
 
@@ -251,6 +245,57 @@ public sealed class CardComposer
 
         d.Append(CultureInfo.InvariantCulture, $"\nScreening rule {MarkdownText.Escape(a.RuleVersion)}, evaluated {a.EvaluatedAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC over the last {a.WindowDays} days. A screening prompt, not a diagnosis.");
         return d.ToString();
+    }
+
+    /// <summary>
+    /// One resource's evidence on one line: what the rule saw in it (with the code's display when
+    /// neither the finding nor a quoted sentence says what it is), the value as recorded (a report's
+    /// sentence quoted), its date and the resource: "SpO2 82 % (below 90 %) — 2026-12-04 (3 days
+    /// ago) — Observation/obs5". Two findings of one resource share the line.
+    /// </summary>
+    internal static string EvidenceText(IReadOnlyList<EvidenceRow> rows)
+    {
+        var e = rows[0];
+        var quoted = !string.IsNullOrEmpty(e.ValueAsWritten) && e.Value is null && !e.Finding.Contains(e.ValueAsWritten, StringComparison.OrdinalIgnoreCase);
+        var text = new StringBuilder();
+        if (!string.IsNullOrEmpty(e.Display) && e.Value is null && !quoted && !e.Finding.Contains(e.Display, StringComparison.OrdinalIgnoreCase))
+        {
+            text.Append(MarkdownText.Escape(Shorten(e.Display, 60))).Append(": ");
+        }
+
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var row = rows[i];
+            text.Append(i == 0 ? string.Empty : "; ").Append(MarkdownText.Escape(i == 0 ? row.Finding : LowerFirst(row.Finding)));
+            if (!string.IsNullOrEmpty(row.Note))
+            {
+                text.Append(" (").Append(MarkdownText.Escape(row.Note)).Append(')');
+            }
+
+            if (row.Preliminary)
+            {
+                text.Append(" **preliminary**");
+            }
+        }
+
+        if (quoted)
+        {
+            // A report's sentence or a coded answer, as written.
+            text.Append(": “").Append(MarkdownText.Escape(Shorten(e.ValueAsWritten, 160))).Append('”');
+        }
+        else if (!string.IsNullOrEmpty(e.ValueAsWritten) && !e.Finding.Contains(e.ValueAsWritten, StringComparison.OrdinalIgnoreCase))
+        {
+            text.Append(", recorded as ").Append(MarkdownText.Escape(Shorten(e.ValueAsWritten, 160)));
+            // The value in the rule's unit, unless the finding or its note already gives it.
+            var converted = e.Value is { } v && e.Unit is not null ? $"{FormatValue(v)} {UnitText(e.Unit)}" : null;
+            if (converted is not null && !SameUnit(e) && !rows.Any(r => r.Finding.Contains(converted, StringComparison.Ordinal) || (r.Note?.Contains(converted, StringComparison.Ordinal) ?? false)))
+            {
+                text.Append(" (= ").Append(MarkdownText.Escape(converted)).Append(')');
+            }
+        }
+
+        text.Append(" — ").Append(DateText(e)).Append(" — ").Append(MarkdownText.Escape(e.Reference));
+        return text.ToString();
     }
 
     private static ServiceRequest ServiceRequest(PttmAssessment a, CardContext context, OrderCode order)
@@ -331,7 +376,8 @@ public sealed class CardComposer
             < 0 => "future",
             0 => "today",
             1 => "1 day ago",
-            _ => $"{days} days ago",
+            < 730 => $"{days} days ago",
+            _ => $"{days / 365} years ago",
         };
         return $"{t.UtcDateTime:yyyy-MM-dd} ({ago})";
     }

@@ -24,11 +24,23 @@ public sealed class CardEvidenceTableTests
     {
         var detail = Compose(Assessment()).Detail!;
 
-        Assert.Contains("| ✗ | C4 | CT angiography chest: CTPA with an equivocal filling defect | Possible subsegmental filling defect \\| right lower lobe | 2026-10-11 (40 days ago) | DiagnosticReport/extra-ctpa |\n", detail, StringComparison.Ordinal);
-        Assert.Contains("| · | C6 | LDH raised (unit not convertible) |  | undated | Observation/extra-ldh |\n", detail, StringComparison.Ordinal);
-        Assert.Contains("| ✓ | C3 | Right ventricular systolic pressure **preliminary** | 6.9 kPa (= 51.75 mmHg) | 2026-11-21 (future) | Observation/extra-rvsp |\n", detail, StringComparison.Ordinal);
-        Assert.Contains("| · | C2 | SpO2 95 % two weeks earlier | 95 % | 2026-11-06 (14 days ago) | Observation/extra-spo2 |\n", detail, StringComparison.Ordinal);
-        Assert.Single(detail.Split('\n'), l => l.StartsWith("| ✓ | C2 |", StringComparison.Ordinal) && l.EndsWith("| Observation/seed004-obs5 |", StringComparison.Ordinal));
+        // What speaks against a criterion, and context, come after the table, each with its criterion.
+        Assert.Contains("\n- ✗ C4: CTPA with an equivocal filling defect: “Possible subsegmental filling defect \\| right lower lobe” — 2026-10-11 (40 days ago) — DiagnosticReport/extra-ctpa\n", detail, StringComparison.Ordinal);
+        Assert.Contains("\n- · C6: LDH raised (unit not convertible) — undated — Observation/extra-ldh\n", detail, StringComparison.Ordinal);
+        Assert.Contains("\n- · C2 (course): SpO2 95 % two weeks earlier — 2026-11-06 (14 days ago) — Observation/extra-spo2\n", detail, StringComparison.Ordinal);
+
+        // Decisive rows sit in their criterion's row of the one table; a converted value shows both units.
+        var c3 = Assert.Single(detail.Split('\n'), l => l.StartsWith("| C3 ", StringComparison.Ordinal));
+        Assert.Contains(" · Right ventricular systolic pressure **preliminary**, recorded as 6.9 kPa (= 51.75 mmHg) — 2026-11-21 (future) — Observation/extra-rvsp |", c3, StringComparison.Ordinal);
+        Assert.StartsWith("| C3 Pulmonary hypertension or RV strain: **Met** | ", c3, StringComparison.Ordinal);
+
+        // The progression's repeat of a decisive C2 row is not shown twice.
+        Assert.Single(detail.Split("Observation/seed004-obs5").Skip(1));
+        Assert.Single(detail.Split('\n'), l => l.StartsWith("| Criterion | Decisive evidence |", StringComparison.Ordinal));
+
+        // The decision and the next step come first, then why it is urgent.
+        Assert.StartsWith("**PTTM suspected. Next step: cytology of wedged pulmonary artery blood (pulmonary microvascular cytology).**", detail, StringComparison.Ordinal);
+        Assert.True(detail.IndexOf("**Why it is urgent:**", StringComparison.Ordinal) < detail.IndexOf("| Criterion |", StringComparison.Ordinal));
         Assert.Contains("**Preliminary results** decided part of this card", detail, StringComparison.Ordinal);
         Assert.Contains("**Also consider:** Tumour embolism\n", detail, StringComparison.Ordinal);
         Assert.Contains("**About the data:**\n\n- Read in part.\n", detail, StringComparison.Ordinal);
