@@ -48,8 +48,15 @@ public sealed class MisbehavingFhirServerTests
         app.Time.SetUtcNow(sample.EvaluatedAt);
         var truth = SampleRequests.Build(sample, TestFiles.Templates, at: null, Guid.NewGuid())["prefetch"]!.AsObject();
         using var client = app.CreateClient();
-        // Warm up, and the card every call gets when its data arrives whole.
-        var (baselineStatus, _, baselineText, _) = await CallAsync(fhir, client, "fzbase", Answers(truth, sample.PatientId, "fzbase", new Dictionary<string, FaultyAnswer>()));
+        // Warm up, and the card every call gets when its data arrives whole. The first call also
+        // compiles the whole pipeline, which on a loaded machine can take longer than the 1 s budget:
+        // it may be retried twice.
+        var (baselineStatus, baselineText) = (0, string.Empty);
+        for (var attempt = 0; attempt < 3 && baselineStatus != 200; attempt++)
+        {
+            (baselineStatus, _, baselineText, _) = await CallAsync(fhir, client, "fzbase", Answers(truth, sample.PatientId, "fzbase", new Dictionary<string, FaultyAnswer>()));
+        }
+
         Assert.True(baselineStatus == 200, $"the well-behaved call answered {baselineStatus}: {FuzzSettings.Truncate(baselineText)}");
         var expected = Assert.Single(JsonNode.Parse(baselineText)!["cards"]!.AsArray())!;
         var report = new FuzzReport("Misbehaving FHIR server", app);
