@@ -9,7 +9,8 @@ public static class Entry
     /// <summary>
     /// Runs the benchmarks chosen on the command line, or one of the load test's helpers:
     /// <c>requests &lt;folder&gt; &lt;fhir-base&gt;</c> writes the request bodies, <c>fhir-server &lt;port&gt; &lt;delay-ms&gt;</c>
-    /// serves a FHIR server with a fixed delay (see bench/load/run.sh).
+    /// serves a FHIR server with a fixed delay (see bench/load/run.sh), <c>token-cpu &lt;rounds&gt;</c> measures
+    /// the client token's check by CPU time (<see cref="TokenValidationBenchmark.MeasureCpu"/>).
     /// </summary>
     public static async Task<int> Main(string[] args)
     {
@@ -21,6 +22,8 @@ public static class Entry
                 return await LoadTools.ServeFhirAsync(
                     int.Parse(port, CultureInfo.InvariantCulture),
                     TimeSpan.FromMilliseconds(int.Parse(delayMs, CultureInfo.InvariantCulture))).ConfigureAwait(false);
+            case ["token-cpu", var rounds]:
+                return TokenValidationBenchmark.MeasureCpu(int.Parse(rounds, CultureInfo.InvariantCulture));
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Entry).Assembly).Run(args);
                 return 0;

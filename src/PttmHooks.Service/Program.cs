@@ -14,6 +14,7 @@ var app = builder.Build();
 app.UseOperationOutcomeErrors();
 app.UsePttmTelemetry();
 app.UseCdsClientAuthentication();
+app.UseBodyAdmission();
 app.MapCdsHooks();
 app.MapHealth();
 app.MapPttmTelemetry();

@@ -27,7 +27,8 @@ public static class CdsHooksApi
             .Produces<OperationOutcome>(StatusCodes.Status404NotFound, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status412PreconditionFailed, OperationOutcomeResult.FhirJson)
             .Produces<OperationOutcome>(StatusCodes.Status413PayloadTooLarge, OperationOutcomeResult.FhirJson)
-            .Produces<OperationOutcome>(StatusCodes.Status415UnsupportedMediaType, OperationOutcomeResult.FhirJson);
+            .Produces<OperationOutcome>(StatusCodes.Status415UnsupportedMediaType, OperationOutcomeResult.FhirJson)
+            .Produces<OperationOutcome>(StatusCodes.Status503ServiceUnavailable, OperationOutcomeResult.FhirJson);
         hooks.MapPost("/{id}/feedback", PostFeedback)
             .Produces(StatusCodes.Status200OK)
             .Produces<OperationOutcome>(StatusCodes.Status400BadRequest, OperationOutcomeResult.FhirJson)

@@ -38,6 +38,9 @@ public sealed class CdsOptions
     /// <summary>Where the <c>jti</c> of every accepted token is remembered.</summary>
     public ReplayCacheOptions ReplayCache { get; set; } = new();
 
+    /// <summary>Admission of hook calls by the bytes of their bodies in flight.</summary>
+    public AdmissionOptions Admission { get; set; } = new();
+
     /// <summary>Cross-origin access for browser-based CDS clients.</summary>
     public CorsSettings Cors { get; set; } = new();
 

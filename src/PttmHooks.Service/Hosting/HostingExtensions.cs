@@ -48,6 +48,7 @@ public static class HostingExtensions
         services.AddSingleton<ICdsService, PttmScreeningService>();
         services.AddSingleton<CdsCatalog>();
         services.AddSingleton<FeedbackRecorder>();
+        services.AddBodyAdmission();
         services.AddGracefulShutdown();
         return builder;
     }

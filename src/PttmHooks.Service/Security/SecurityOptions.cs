@@ -129,6 +129,12 @@ internal sealed class CdsOptionsValidator(IHostEnvironment environment) : IValid
             failures.AddRange(problems.Select(r => $"Cds:Authentication:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
         }
 
+        problems.Clear();
+        if (!Validator.TryValidateObject(options.Admission, new ValidationContext(options.Admission), problems, validateAllProperties: true))
+        {
+            failures.AddRange(problems.Select(r => $"Cds:Admission:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+        }
+
         if (!authentication.Required && !development)
         {
             failures.Add(

@@ -46,6 +46,19 @@ public static class CdsMetrics
     private static readonly Counter<long> s_jwksFetches = s_meter.CreateCounter<long>(
         "pttm.auth.jwks.fetches", unit: "{fetch}", description: "Fetches of a CDS client's JWK Set, by client and outcome.");
 
+    private static readonly UpDownCounter<long> s_admittedBytes = s_meter.CreateUpDownCounter<long>(
+        "pttm.admission.in_flight", unit: "By", description: "Request body bytes of hook calls in flight, held against the budget Cds:Admission:MaxBytesInFlight.");
+
+    private static readonly Counter<long> s_admissionRefusals = s_meter.CreateCounter<long>(
+        "pttm.admission.refusals", unit: "{call}", description: "Hook calls refused with 503 because their body would exceed the budget of bytes in flight, by how the body's size was known (content-length, chunked).");
+
+    /// <summary>Records body bytes taken from (positive) or given back to (negative) the admission budget.</summary>
+    public static void RecordAdmittedBytes(long bytes) => s_admittedBytes.Add(bytes);
+
+    /// <summary>Records a hook call refused with 503 by the admission budget; <paramref name="body"/> is <c>content-length</c> or <c>chunked</c>.</summary>
+    public static void RecordAdmissionRefusal(string body) =>
+        s_admissionRefusals.Add(1, new KeyValuePair<string, object?>("pttm.admission.body", body));
+
     /// <summary>Records one hook call's outcome: <c>cards</c>, <c>no-card</c>, an error status (<c>400</c>, <c>401</c>, …) or <c>5xx</c>.</summary>
     public static void RecordHookCall(string service, string outcome) =>
         s_hookCalls.Add(1, new("cds.service", service), new("pttm.hook.outcome", outcome));

@@ -53,6 +53,11 @@ internal static partial class Log
         Message = "Hook request rejected with {Status}: {IssueCount} issue(s), first at {Expression}")]
     public static partial void HookRejected(ILogger logger, int status, int issueCount, string? expression);
 
+    /// <summary>A hook call refused with 503 by the admission budget (<see cref="CdsHooks.BodyAdmission"/>).</summary>
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning,
+        Message = "Hook call refused (503): its body of {Bytes} bytes (chunked: {Chunked}) would exceed the budget of {MaxBytesInFlight} bytes in flight; {InFlight} bytes in flight")]
+    public static partial void AdmissionRefused(ILogger logger, long bytes, bool chunked, long inFlight, long maxBytesInFlight);
+
     [LoggerMessage(EventId = 2101, Level = LogLevel.Warning,
         Message = "Patient data unavailable: {Count} prefetch key(s) unsatisfied ({Keys}); answering 412")]
     public static partial void DataUnavailable(ILogger logger, int count, string keys);

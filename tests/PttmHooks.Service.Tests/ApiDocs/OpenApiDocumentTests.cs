@@ -61,7 +61,7 @@ public sealed class OpenApiDocumentTests : IDisposable
             "GET /health/ready: 200,503",
             "GET /rule/{version}: 200,404",
             "POST /cds-services/{id}/feedback: 200,400,401,404,413,415",
-            "POST /cds-services/{id}: 200,400,401,404,412,413,415",
+            "POST /cds-services/{id}: 200,400,401,404,412,413,415,503",
         ], listed);
     }
 

@@ -145,7 +145,7 @@ public sealed class OperationsEndpointTests
         [
             "pttm_hook_calls_total", "pttm_hook_duration_seconds_bucket", "pttm_hook_duration_seconds_sum", "pttm_hook_duration_seconds_count",
             "pttm_cards_total", "pttm_assessments_total", "pttm_fhir_query_duration_seconds_bucket", "pttm_fhir_query_failures_total",
-            "pttm_fhir_circuit_state", "pttm_auth_rejections_total", "pttm_auth_jwks_fetches_total", "pttm_feedback_total",
+            "pttm_fhir_circuit_state", "pttm_auth_rejections_total", "pttm_auth_jwks_fetches_total", "pttm_feedback_total", "pttm_admission_in_flight_bytes",
             "http_server_request_duration_seconds_bucket", "http_client_request_duration_seconds_bucket", "dotnet_gc_collections_total",
         ];
         var names = text.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => l[..l.IndexOfAny(['{', ' '])]).ToHashSet(StringComparer.Ordinal);
