@@ -24,7 +24,7 @@ public static class ReadingMetrics
     public static void RecordReadInPart(IReadOnlyList<UnreadableElement> removed, string source)
     {
         ArgumentNullException.ThrowIfNull(removed);
-        if (!s_readInPart.Enabled)
+        if (!s_readInPart.Enabled || Telemetry.WarmUpCalls.Active)
         {
             return;
         }

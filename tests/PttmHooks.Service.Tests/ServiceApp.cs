@@ -29,8 +29,14 @@ public sealed class ServiceApp : WebApplicationFactory<Program>
     /// <summary>Creates the host; <paramref name="settings"/> override configuration keys (a null value removes a default one).</summary>
     public ServiceApp(IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development")
     {
-        // No drain delay on stopping (a test that checks graceful shutdown sets its own).
-        _settings = new Dictionary<string, string?> { ["Cds:FhirServers:0"] = TrustedFhirServer, ["Cds:ShutdownDelay"] = "00:00:00" };
+        // No drain delay on stopping (a test that checks graceful shutdown sets its own), and no
+        // warm-up before readiness (WarmUpTests turn it on).
+        _settings = new Dictionary<string, string?>
+        {
+            ["Cds:FhirServers:0"] = TrustedFhirServer,
+            ["Cds:ShutdownDelay"] = "00:00:00",
+            ["Cds:WarmUp:Enabled"] = "false",
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             // null takes a default setting away.

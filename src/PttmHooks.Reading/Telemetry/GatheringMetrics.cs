@@ -62,6 +62,11 @@ internal static class GatheringMetrics
     /// </summary>
     public static void RecordFhirQuery(string key, string outcome, TimeSpan elapsed)
     {
+        if (WarmUpCalls.Active)
+        {
+            return;
+        }
+
         s_fhirQueryDuration.Record(elapsed.TotalSeconds, new("pttm.prefetch.key", key), new("pttm.fhir.outcome", outcome));
         if (outcome is not "ok" and not "no-data")
         {
@@ -70,12 +75,22 @@ internal static class GatheringMetrics
     }
 
     /// <summary>Records one attachment read: where its content was (<paramref name="source"/>) and <paramref name="outcome"/> (<c>ok</c> or a code).</summary>
-    public static void RecordAttachment(string source, string outcome) =>
-        s_attachmentReads.Add(1, new("pttm.attachment.source", source), new("pttm.attachment.outcome", outcome));
+    public static void RecordAttachment(string source, string outcome)
+    {
+        if (!WarmUpCalls.Active)
+        {
+            s_attachmentReads.Add(1, new("pttm.attachment.source", source), new("pttm.attachment.outcome", outcome));
+        }
+    }
 
     /// <summary>Records one Binary fetched from the FHIR server.</summary>
-    public static void RecordAttachmentFetch(string outcome, TimeSpan elapsed) =>
-        s_attachmentFetchDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("pttm.attachment.outcome", outcome));
+    public static void RecordAttachmentFetch(string outcome, TimeSpan elapsed)
+    {
+        if (!WarmUpCalls.Active)
+        {
+            s_attachmentFetchDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("pttm.attachment.outcome", outcome));
+        }
+    }
 
     /// <summary>
     /// Sets the circuit state of the resilience pipeline <paramref name="pipeline"/>, whose server

@@ -7,7 +7,7 @@ namespace PttmHooks.Reading.Telemetry;
 /// source of the same name as the service's <c>CdsTracing</c>: tracing subscribes by name):
 /// <c>gather</c>, with one child per prefetch key (<c>gather {key}</c>). Attributes are keys,
 /// states, codes and counts: never a patient id, a token, a URL with an id in it, or anything of a
-/// resource's content.
+/// resource's content. None is started for the service's warm-up calls (<see cref="WarmUpCalls"/>).
 /// </summary>
 internal static class GatheringTracing
 {
@@ -19,7 +19,7 @@ internal static class GatheringTracing
     /// <summary>The span of the whole data gathering.</summary>
     public static Activity? StartGather(int keys)
     {
-        var activity = s_source.StartActivity("gather");
+        var activity = WarmUpCalls.Active ? null : s_source.StartActivity("gather");
         activity?.SetTag("pttm.prefetch.keys", keys);
         return activity;
     }
@@ -30,7 +30,7 @@ internal static class GatheringTracing
     /// </summary>
     public static Activity? StartKey(string key, string source)
     {
-        var activity = s_source.StartActivity("gather " + key);
+        var activity = WarmUpCalls.Active ? null : s_source.StartActivity("gather " + key);
         activity?.SetTag("pttm.prefetch.key", key);
         activity?.SetTag("pttm.gather.source", source);
         return activity;
@@ -56,13 +56,13 @@ internal static class GatheringTracing
     /// <summary>The span of reading the attachments the rule wants: <paramref name="wanted"/> of them.</summary>
     public static Activity? StartAttachments(int wanted)
     {
-        var activity = s_source.StartActivity("attachments");
+        var activity = WarmUpCalls.Active ? null : s_source.StartActivity("attachments");
         activity?.SetTag("pttm.attachments.wanted", wanted);
         return activity;
     }
 
     /// <summary>The span of one attachment fetched from the FHIR server (its HTTP request is a child).</summary>
-    public static Activity? StartAttachmentFetch() => s_source.StartActivity("attachment fetch");
+    public static Activity? StartAttachmentFetch() => WarmUpCalls.Active ? null : s_source.StartActivity("attachment fetch");
 
     /// <summary>Ends an attachment fetch's span with its outcome (<c>ok</c>, or a failure's code) and the bytes read.</summary>
     public static void EndAttachmentFetch(Activity? activity, string outcome, int bytes)

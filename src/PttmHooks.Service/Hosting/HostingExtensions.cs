@@ -50,6 +50,7 @@ public static class HostingExtensions
         services.AddSingleton<FeedbackRecorder>();
         services.AddBodyAdmission();
         services.AddGracefulShutdown();
+        services.AddWarmUp();
         return builder;
     }
 
@@ -124,8 +125,9 @@ public static class HostingExtensions
     }
 
     /// <summary>
-    /// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (every client's keys at
-    /// hand, the replay cache reachable, not stopping): no authentication, no detail in the body.
+    /// <c>/health/live</c> (the process answers) and <c>/health/ready</c> (the warm-up done, every
+    /// client's keys at hand, the replay cache reachable, not stopping): no authentication, no
+    /// detail in the body.
     /// </summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using PttmHooks.Clinical.Assessment;
+using PttmHooks.Reading.Telemetry;
 
 namespace PttmHooks.Service.Telemetry;
 
@@ -67,10 +68,15 @@ public static class CdsMetrics
     public static void RecordHook(string service, int status, TimeSpan elapsed) =>
         s_hookDuration.Record(elapsed.TotalSeconds, new("cds.service", service), new("http.response.status_code", status));
 
-    /// <summary>Records an assessment and its card.</summary>
+    /// <summary>Records an assessment and its card (not for a warm-up call: <see cref="WarmUpCalls"/>).</summary>
     public static void RecordAssessment(PttmAssessment assessment)
     {
         ArgumentNullException.ThrowIfNull(assessment);
+        if (WarmUpCalls.Active)
+        {
+            return;
+        }
+
         var recommendation = assessment.Recommendation.ToString();
         s_assessments.Add(1, new KeyValuePair<string, object?>("pttm.recommendation", recommendation));
         if (assessment.Indicator is { } indicator)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using PttmHooks.Clinical.Assessment;
+using PttmHooks.Reading.Telemetry;
 
 namespace PttmHooks.Service.Telemetry;
 
@@ -8,7 +9,8 @@ namespace PttmHooks.Service.Telemetry;
 /// child per prefetch key (<c>gather {key}</c>), <c>evaluate</c> and <c>compose</c>, under the
 /// ASP.NET Core server span of the hook call. The gathering spans are the reading library's, in a
 /// source of the same name (PttmHooks.Reading.Telemetry.GatheringTracing). Attributes are keys, states, codes and counts: never a
-/// patient id, a token, a URL with an id in it, or anything of a resource's content.
+/// patient id, a token, a URL with an id in it, or anything of a resource's content. None is
+/// started for the service's warm-up calls (<see cref="WarmUpCalls"/>).
 /// </summary>
 public static class CdsTracing
 {
@@ -19,7 +21,7 @@ public static class CdsTracing
     public static ActivitySource Source { get; } = new(SourceName);
 
     /// <summary>The span of the rule's evaluation.</summary>
-    public static Activity? StartEvaluate() => Source.StartActivity("evaluate");
+    public static Activity? StartEvaluate() => WarmUpCalls.Active ? null : Source.StartActivity("evaluate");
 
     /// <summary>What the rule decided: recommendation, suspicion, indicator and each criterion's state.</summary>
     public static void Describe(Activity? activity, PttmAssessment assessment)
@@ -41,7 +43,7 @@ public static class CdsTracing
     }
 
     /// <summary>The span of card composition.</summary>
-    public static Activity? StartCompose() => Source.StartActivity("compose");
+    public static Activity? StartCompose() => WarmUpCalls.Active ? null : Source.StartActivity("compose");
 
     private static string State(CriterionState state) => state switch
     {

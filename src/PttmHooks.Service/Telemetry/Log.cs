@@ -29,6 +29,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1004, Level = LogLevel.Critical, Message = "The service failed to start")]
     public static partial void StartFailed(ILogger logger, Exception exception);
 
+    /// <summary>The warm-up before readiness has ended (<see cref="Hosting.WarmUp"/>): its calls are not hook calls and have no event 2001.</summary>
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information,
+        Message = "Warm-up done: {Calls} in-process call(s) of the synthetic sample patients in {Rounds} round(s), {Failures} not answered 200, in {ElapsedMs:F0} ms; ready once the other checks pass")]
+    public static partial void WarmedUp(ILogger logger, int calls, int rounds, int failures, double elapsedMs);
+
+    /// <summary>The warm-up failed; the service becomes ready all the same (its first calls are slower).</summary>
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Error, Message = "The warm-up failed; the service becomes ready without it")]
+    public static partial void WarmUpFailed(ILogger logger, Exception exception);
+
     /// <summary>
     /// The one event of every hook call, whatever its answer (written by <see cref="HookCallTelemetry"/>).
     /// The patient id and the hook instance are classified: the redactor writes their keyed hash
