@@ -82,13 +82,41 @@ internal sealed class MeasureReader
             + $@"(?:[ \t]*(?:-|–|—|to)[ \t]*(?<v2>{Num}))?"
             + $@"(?:[ \t]*(?<unit>{unitPattern}))?(?![\p{{L}}\p{{N}}])";
         const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.Compiled;
-        return new MeasureReader(
+        var reader = new MeasureReader(
             new Regex(pattern, Options, Timeout),
             new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{names})(?![\p{{L}}\p{{N}}])", Options, Timeout),
             new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{Alternatives(gapConcepts.Keys)})(?![\p{{L}}\p{{N}}])", Options, Timeout),
             byName,
             units,
             gapConcepts);
+        reader.WarmUp(file);
+        return reader;
+    }
+
+    /// <summary>
+    /// Runs each expression once on a sentence of its own names, so that the JIT compiles the
+    /// expressions here and not inside the first report's match: on a loaded machine that first
+    /// match took longer than <see cref="Timeout"/>, and the report's numbers were silently not read
+    /// (own-rvsp-range-in-echo-text answered "possible" under load average 18).
+    /// </summary>
+    private void WarmUp(MeasureFile file)
+    {
+        var name = file.Measures.SelectMany(m => m.Names).FirstOrDefault() ?? "RVSP";
+        var sentence = $"{name} 35-40 mmHg. {name} could not be estimated.";
+        for (var i = 0; i < 3; i++)
+        {
+            try
+            {
+                _ = _number.IsMatch(sentence);
+                _ = _names.IsMatch(sentence);
+                _ = _gaps.IsMatch(sentence);
+                return;
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                // Still compiling on a busy machine: try again; the reader works either way.
+            }
+        }
     }
 
     /// <summary>The numbers and the not-measured statements of a text. Never throws: a text that takes too long yields nothing.</summary>
