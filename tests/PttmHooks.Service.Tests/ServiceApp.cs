@@ -30,7 +30,7 @@ public sealed class ServiceApp : WebApplicationFactory<Program>
     public ServiceApp(IReadOnlyDictionary<string, string?>? settings = null, string environment = "Development")
     {
         // No drain delay on stopping (a test that checks graceful shutdown sets its own), and no
-        // warm-up before readiness (WarmUpTests turn it on).
+        // warm-up before readiness (its default; WarmUpTests turn it on).
         _settings = new Dictionary<string, string?>
         {
             ["Cds:FhirServers:0"] = TrustedFhirServer,

@@ -352,7 +352,7 @@ internal static class CdsHooksDocument
 
         document.Paths ??= [];
         document.Paths["/health/live"] = Probe("live", "The process answers: Healthy.", "Healthy");
-        document.Paths["/health/ready"] = Probe("ready", "Every client's keys are at hand and the replay cache is reachable: Healthy; otherwise 503 Unhealthy.", "Healthy");
+        document.Paths["/health/ready"] = Probe("ready", "The warm-up has run (when Cds:WarmUp:Enabled), every client's keys are at hand and the replay cache is reachable: Healthy; otherwise 503 Unhealthy.", "Healthy");
 
         // CDS Hooks: "no null or empty values": optional members are left out, never null. The
         // generator allows null on nullable members; the wire never sends it (prefetch values,

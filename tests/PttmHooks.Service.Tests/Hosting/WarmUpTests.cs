@@ -134,10 +134,10 @@ public sealed class WarmUpTests
     }
 
     [Fact]
-    public void The_warm_up_is_on_by_default()
+    public void The_warm_up_is_off_by_default_and_bounded()
     {
         var options = new WarmUpOptions();
-        Assert.True(options.Enabled);
+        Assert.False(options.Enabled);
         Assert.InRange(options.MaxDuration, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
     }
 
