@@ -43,9 +43,7 @@ public sealed class AdmissionTests : IDisposable
     public async Task Large_calls_beyond_the_budget_get_503_with_Retry_After_and_an_OperationOutcome_while_the_one_admitted_proceeds()
     {
         using var refusals = new RefusalCount();
-        var held = new GatedBody(Body(Large), chunked: false);
-        var first = Post(held);
-        await InFlightAsync(Large);
+        var held = await HoldLargeAsync();
 
         var others = await Task.WhenAll(Post(Body(Large)), Post(Body(Large)));
         foreach (var refused in others)
@@ -60,34 +58,21 @@ public sealed class AdmissionTests : IDisposable
         }
 
         Assert.Equal(Large, Admission.InFlight);
-        held.Open();
-        using (var admitted = await first)
-        {
-            Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
-        }
-
-        await InFlightAsync(0);
+        Assert.Equal(HttpStatusCode.OK, await ReleaseAsync(held));
         Assert.True(refusals.ContentLength >= 2, $"refusals counted: {refusals.ContentLength}");
     }
 
     [Fact]
     public async Task A_small_call_is_served_while_a_large_one_holds_most_of_the_budget()
     {
-        var held = new GatedBody(Body(Large), chunked: false);
-        var first = Post(held);
-        await InFlightAsync(Large);
+        var held = await HoldLargeAsync();
 
         using (var small = await Post(Body(0)))
         {
             Assert.Equal(HttpStatusCode.OK, small.StatusCode);
         }
 
-        held.Open();
-        using (await first)
-        {
-        }
-
-        await InFlightAsync(0);
+        await ReleaseAsync(held);
     }
 
     [Fact]
@@ -187,9 +172,7 @@ public sealed class AdmissionTests : IDisposable
     public async Task A_chunked_body_that_grows_past_the_budget_is_refused_with_503()
     {
         using var refusals = new RefusalCount();
-        var held = new GatedBody(Body(Large), chunked: false);
-        var first = Post(held);
-        await InFlightAsync(Large);
+        var held = await HoldLargeAsync();
 
         using (var refused = await Post(new GatedBody(Body(Large), chunked: true, gateAt: null)))
         {
@@ -199,13 +182,7 @@ public sealed class AdmissionTests : IDisposable
         }
 
         Assert.Equal(Large, Admission.InFlight);
-        held.Open();
-        using (var answer = await first)
-        {
-            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
-        }
-
-        await InFlightAsync(0);
+        Assert.Equal(HttpStatusCode.OK, await ReleaseAsync(held));
         Assert.True(refusals.Chunked >= 1, $"chunked refusals counted: {refusals.Chunked}");
     }
 
@@ -228,6 +205,29 @@ public sealed class AdmissionTests : IDisposable
         }
 
         return Encoding.UTF8.GetBytes(request.ToJsonString());
+    }
+
+    /// <summary>A large call held in flight: its body sent but for the last part, its bytes counted.</summary>
+    private async Task<(GatedBody Gate, Task<HttpResponseMessage> Call)> HoldLargeAsync()
+    {
+        var gate = new GatedBody(Body(Large), chunked: false);
+        var call = Post(gate);
+        await InFlightAsync(Large);
+        return (gate, call);
+    }
+
+    /// <summary>Lets a held call finish, waits until nothing is in flight, and gives its status.</summary>
+    private async Task<HttpStatusCode> ReleaseAsync((GatedBody Gate, Task<HttpResponseMessage> Call) held)
+    {
+        held.Gate.Open();
+        HttpStatusCode status;
+        using (var answer = await held.Call)
+        {
+            status = answer.StatusCode;
+        }
+
+        await InFlightAsync(0);
+        return status;
     }
 
     private Task<HttpResponseMessage> Post(byte[] body) => PostAsync(new GatedBody(body, chunked: false, gateAt: null), TestContext.Current.CancellationToken);
