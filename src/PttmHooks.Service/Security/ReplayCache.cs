@@ -149,6 +149,13 @@ public sealed class RedisReplayCache : IReplayCache, IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>
+    /// The longest one step (connecting, or one command) may take before the call is refused: the
+    /// client's own timeouts are enforced by its heartbeat, once a second, and a busy machine was
+    /// seen to let a refusal take 14 s; this bound is kept by a timer of its own.
+    /// </summary>
+    private TimeSpan Deadline => TimeSpan.FromMilliseconds(_configuration.ConnectTimeout + _configuration.AsyncTimeout);
+
     /// <summary>True when the connection string gives <paramref name="option"/> itself (<c>option=value</c>).</summary>
     private static bool Sets(string connectionString, string option) =>
         connectionString.Split(',').Any(part => part.Trim().StartsWith(option + "=", StringComparison.OrdinalIgnoreCase));
@@ -178,8 +185,9 @@ public sealed class RedisReplayCache : IReplayCache, IAsyncDisposable
 
         try
         {
-            var redis = await ConnectionAsync().ConfigureAwait(false);
-            var set = await redis.GetDatabase().StringSetAsync(Prefix + ReplayKeys.Of(issuer, jti), "1", ttl, When.NotExists).ConfigureAwait(false);
+            var redis = await ConnectionAsync().WaitAsync(Deadline, cancellationToken).ConfigureAwait(false);
+            var set = await redis.GetDatabase().StringSetAsync(Prefix + ReplayKeys.Of(issuer, jti), "1", ttl, When.NotExists)
+                .WaitAsync(Deadline, cancellationToken).ConfigureAwait(false);
             return set ? ReplayVerdict.Fresh : ReplayVerdict.Replayed;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
@@ -194,8 +202,8 @@ public sealed class RedisReplayCache : IReplayCache, IAsyncDisposable
     {
         try
         {
-            var redis = await ConnectionAsync().ConfigureAwait(false);
-            await redis.GetDatabase().PingAsync().ConfigureAwait(false);
+            var redis = await ConnectionAsync().WaitAsync(Deadline, cancellationToken).ConfigureAwait(false);
+            await redis.GetDatabase().PingAsync().WaitAsync(Deadline, cancellationToken).ConfigureAwait(false);
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)

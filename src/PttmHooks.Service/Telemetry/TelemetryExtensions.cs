@@ -59,6 +59,7 @@ public static class TelemetryExtensions
         });
         // No discriminator: a patient's hash in a log record equals its pttm.patient.hash in a span.
         builder.Logging.EnableRedaction(options => options.ApplyDiscriminator = false);
+        builder.Logging.AddBatchedConsole();
 
         var prometheus = configuration.GetValue<bool>($"{TelemetryOptions.Section}:{nameof(TelemetryOptions.Prometheus)}");
         var serviceName = configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } name ? name : DefaultServiceName;

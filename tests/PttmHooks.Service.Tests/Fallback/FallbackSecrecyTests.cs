@@ -35,6 +35,10 @@ public sealed class FallbackSecrecyTests
             ["Logging:LogLevel:Default"] = "Trace",
             ["Logging:LogLevel:Polly"] = "Trace",
             ["Logging:LogLevel:System.Net.Http"] = "Trace",
+            // The test is about what is logged, not about time: the retry must happen (and be
+            // logged) even when a busy machine makes the first call, at Trace, slower than 2 s.
+            ["Cds:Fallback:Budget"] = "00:00:20",
+            ["Cds:Fallback:AttemptTimeout"] = "00:00:10",
         });
         var (request, omitted) = rig.CaseRequest("seed000-breast-perfusion-defects", "conditions", "oxygenation", "imagingReports");
         var patientId = (string)request["context"]!["patientId"]!;

@@ -34,8 +34,29 @@ public sealed class SandboxClientTests : IDisposable
 
     /// <summary>The service in Development as shipped, its key-set fetches routed to the WireMock server.</summary>
     private ServiceApp App(IReadOnlyDictionary<string, string?>? settings = null) =>
-        new ServiceApp(settings).WithServices(services => services.Configure<HttpClientFactoryOptions>(nameof(JwksClient), options =>
+        new ServiceApp(Unhurried(settings)).WithServices(services => services.Configure<HttpClientFactoryOptions>(nameof(JwksClient), options =>
             options.HttpMessageHandlerBuilderActions.Add(handlers => handlers.PrimaryHandler = new RouteTo(new Uri(_jwks.Url!), _jwksRequests))));
+
+    /// <summary>
+    /// <paramref name="settings"/> with time limits a loaded machine keeps: the key set is fetched
+    /// from WireMock through the outbound pipeline, whose 1 s attempt timeout a cold answer exceeded
+    /// (a valid token then got 401 for want of keys).
+    /// </summary>
+    private static Dictionary<string, string?> Unhurried(IReadOnlyDictionary<string, string?>? settings)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Cds:Authentication:JwksTimeout"] = "00:00:15",
+            ["Cds:Fallback:AttemptTimeout"] = "00:00:05",
+            ["Cds:Fallback:Budget"] = "00:00:15",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+
+        return all;
+    }
 
     /// <summary>A token as the sandbox signs it, for <paramref name="aud"/>.</summary>
     private static string SandboxToken(ServiceApp app, string aud, Action<JsonObject, JsonObject>? change = null)

@@ -154,6 +154,10 @@ public sealed class TokenRig : IDisposable
             // did, under a load average of 13: a valid token then got 401); tests of a slow or
             // failing JWKS set their own.
             ["Cds:Authentication:JwksTimeout"] = "00:00:15",
+            // Key sets are fetched through the outbound pipeline, whose 1 s attempt timeout a
+            // cold WireMock answer on a loaded machine exceeded too.
+            ["Cds:Fallback:AttemptTimeout"] = "00:00:05",
+            ["Cds:Fallback:Budget"] = "00:00:15",
             ["Cds:PublicBaseUrl"] = PublicBase,
             ["Cds:FhirServers:0"] = null,
             ["Cds:Clients:ehr-a:Issuer"] = IssuerA,
