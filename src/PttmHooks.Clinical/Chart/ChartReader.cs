@@ -1,5 +1,7 @@
+using System.Globalization;
 using Hl7.Fhir.Model;
 using PttmHooks.Clinical.Terminology;
+using PttmHooks.Clinical.Text;
 using PttmHooks.Clinical.Units;
 
 namespace PttmHooks.Clinical.Chart;
@@ -371,7 +373,7 @@ internal static class ChartReader
     /// </summary>
     private static ReportFact ReadNumbers(ReportFact fact, GatheredText text, Knowledge knowledge, ChartFacts facts)
     {
-        var (measures, gaps) = knowledge.Measures.Read(fact.Text);
+        var (measures, gaps, unread) = knowledge.Measures.Read(fact.Text);
         foreach (var m in measures)
         {
             var target = knowledge.Info(m.Concept).Unit;
@@ -423,7 +425,25 @@ internal static class ChartReader
                 fact.At, fact.Preliminary, Exertion: false, CodeTraits.None, Qualitative.None, Flag.None, problem, string.Join("; ", notes)));
         }
 
-        return gaps.Count == 0 ? fact : fact with { NotMeasured = gaps };
+        if (gaps.Count > 0)
+        {
+            fact = fact with { NotMeasured = gaps };
+        }
+
+        // A sentence the reader gave up on could state the number that decides C3: the card says so.
+        return unread.Count == 0 ? fact : fact with
+        {
+            Unread = [.. fact.Unread, .. unread.Select(u => new UnreadPart(
+                fact.SourceAt(u.SentenceStart) ?? "the report's text",
+                $"a sentence of {u.SentenceLength.ToString("N0", CultureInfo.InvariantCulture)} characters took too long to read for numbers (it begins \"{Opening(fact.Text, u)}\")"))],
+        };
+    }
+
+    /// <summary>The first words of an unread sentence, to find it in the report.</summary>
+    private static string Opening(string text, TextUnread sentence)
+    {
+        var opening = text.AsSpan(sentence.SentenceStart, Math.Min(sentence.SentenceLength, 60)).Trim().ToString();
+        return sentence.SentenceLength > 60 ? opening + "…" : opening;
     }
 
     private static bool SameDay(TimeSpanOf? a, TimeSpanOf? b) =>

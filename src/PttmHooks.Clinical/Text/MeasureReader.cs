@@ -20,12 +20,16 @@ internal readonly record struct TextMeasure(
 /// <summary>A statement that a measure could not be measured or estimated ("RVSP could not be estimated").</summary>
 internal readonly record struct TextGap(Concept Concept, int SentenceStart, int SentenceLength);
 
+/// <summary>A sentence whose reading for numbers ran past the time limit, so that nothing it states was read.</summary>
+internal readonly record struct TextUnread(int SentenceStart, int SentenceLength);
+
 /// <summary>
 /// Reads the numbers that echocardiography and catheterisation reports write in words ("estimated RVSP
 /// 54 mmHg", "TR Vmax: 3.4 m/sec", "PVR 360 dyn·s/cm5", "RVSP 35-40 mmHg"), and the statements that a
 /// value could not be measured. One regular expression, built once from <c>measures.json</c> (names,
-/// connectors, units); every match runs under a timeout, and a text that times out yields nothing
-/// rather than an exception (docs/clinical-rule.md readings 30, 32 and 33).
+/// connectors, units); every match runs under a timeout, and a sentence that times out yields no
+/// number but is returned as unread, so that the card can say that it was not read (never an
+/// exception; docs/clinical-rule.md readings 30, 32 and 33).
 /// </summary>
 internal sealed class MeasureReader
 {
@@ -119,31 +123,40 @@ internal sealed class MeasureReader
         }
     }
 
-    /// <summary>The numbers and the not-measured statements of a text. Never throws: a text that takes too long yields nothing.</summary>
-    public (List<TextMeasure> Measures, List<TextGap> Gaps) Read(string text)
+    /// <summary>
+    /// The numbers and the not-measured statements of a text, and the sentences that took too long to
+    /// read (nothing of such a sentence counts). Never throws.
+    /// </summary>
+    public (List<TextMeasure> Measures, List<TextGap> Gaps, List<TextUnread> Unread) Read(string text)
     {
         var measures = new List<TextMeasure>();
         var gaps = new List<TextGap>();
+        var unread = new List<TextUnread>();
         if (string.IsNullOrEmpty(text))
         {
-            return (measures, gaps);
+            return (measures, gaps, unread);
         }
 
         // Sentence by sentence: a match never runs beyond its sentence, so the work per match is bounded
         // by the sentence, and the number pattern runs only on sentences with a digit.
         foreach (var (start, length) in Sentences(text))
         {
+            var (measured, notMeasured) = (measures.Count, gaps.Count);
             try
             {
                 ReadSentence(text, start, length, measures, gaps);
             }
             catch (RegexMatchTimeoutException)
             {
-                // A pathological sentence yields nothing; the rest of the text still counts.
+                // A pathological sentence yields nothing, not even what was matched before the
+                // timeout; the rest of the text still counts, and the sentence is said to be unread.
+                measures.RemoveRange(measured, measures.Count - measured);
+                gaps.RemoveRange(notMeasured, gaps.Count - notMeasured);
+                unread.Add(new TextUnread(start, length));
             }
         }
 
-        return (measures, gaps);
+        return (measures, gaps, unread);
     }
 
     private void ReadSentence(string text, int start, int length, List<TextMeasure> measures, List<TextGap> gaps)

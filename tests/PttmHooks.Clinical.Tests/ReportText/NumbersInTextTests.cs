@@ -55,6 +55,41 @@ public sealed class NumbersInTextTests
         State(a, CriterionId.C3, met ? CriterionState.Met : CriterionState.NotMet);
     }
 
+    [Fact]
+    public void A_sentence_that_takes_too_long_to_read_is_named_on_the_card_and_the_others_still_count()
+    {
+        // A run of blanks between a name and what is not a number: the number pattern tries each split
+        // of the run between its two optional blank runs, quadratic in its length (60,000 blanks took
+        // 0.1 s, so these would take some 10 s), far past the reader's 1 s limit.
+        var pathological = "TR jet velocity" + new string(' ', 600_000) + "x 5 m/s";
+        var chart = Cancer().WithSpO2(88, daysAgo: 1).WithCtpa(NegativeCtpa, daysAgo: 3)
+            .WithEcho($"Estimated RVSP 54 mmHg. {pathological}. Normal LV function.", daysAgo: 2);
+        var report = chart.Last;
+
+        var a = chart.Evaluate();
+
+        // The sentence before it still counts; the one given up on is said to be unread, and as a
+        // C3 that is already met is not undone by a number, it could not change the decision.
+        Assert.Equal(54, Measured(a, report).Value);
+        State(a, CriterionId.C3, CriterionState.Met);
+        var unread = Assert.Single(a.UnreadTexts, u => u.Reference == report);
+        Assert.Contains("took too long to read for numbers (it begins \"TR jet velocity", unread.Problem, StringComparison.Ordinal);
+        Assert.Contains("600,023 characters", unread.Problem, StringComparison.Ordinal); // with its full stop
+        Assert.True(unread.Problem.Length < 300, unread.Problem);
+    }
+
+    [Fact]
+    public void An_unread_sentence_of_the_only_echo_could_decide()
+    {
+        var chart = Cancer().WithSpO2(88, daysAgo: 1).WithCtpa(NegativeCtpa, daysAgo: 3)
+            .WithEcho("RVSP" + new string('\t', 600_000) + "y 1.", daysAgo: 2);
+
+        var a = chart.Evaluate();
+
+        State(a, CriterionId.C3, CriterionState.Unknown);
+        Assert.True(Assert.Single(a.UnreadTexts, u => u.Reference == chart.Last).CouldDecide);
+    }
+
     [Theory]
     [InlineData("RVSP 35-40 mmHg.", 40, true)]
     [InlineData("RVSP 35 to 40 mmHg.", 40, true)]
@@ -223,7 +258,8 @@ public sealed class NumbersInTextTests
     public void The_reader_never_throws_and_gives_up_on_pathological_text()
     {
         var hostile = "RVSP " + string.Concat(Enumerable.Repeat("of is was at about ", 20_000)) + "54";
-        var (measures, _) = Terminology.Knowledge.Instance.Measures.Read(hostile);
-        Assert.True(measures.Count <= 1);
+        var (measures, _, unread) = Terminology.Knowledge.Instance.Measures.Read(hostile);
+        // Either the number was read in time, or the sentence is returned as unread: never both, never neither.
+        Assert.Equal(1, measures.Count + unread.Count);
     }
 }
