@@ -21,6 +21,12 @@ public sealed class PttmRule
 
     /// <summary>Creates the rule; the value sets are loaded once per process, on first use.</summary>
     public PttmRule(PttmRuleOptions? options = null)
+        : this(options, Knowledge.Instance)
+    {
+    }
+
+    /// <summary>Creates the rule on <paramref name="knowledge"/> (tests).</summary>
+    internal PttmRule(PttmRuleOptions? options, Knowledge knowledge)
     {
         Options = options ?? PttmRuleOptions.Default;
         if (Options.LookBack <= TimeSpan.Zero || Options.CtpaMaxAge <= TimeSpan.Zero)
@@ -28,7 +34,7 @@ public sealed class PttmRule
             throw new ArgumentOutOfRangeException(nameof(options), "The look-back window and the CTPA age limit must be positive.");
         }
 
-        _knowledge = Knowledge.Instance;
+        _knowledge = knowledge;
         Units.UnitConverter.Instance.EnsureWorking();
     }
 

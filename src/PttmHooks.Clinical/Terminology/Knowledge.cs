@@ -135,7 +135,20 @@ internal sealed class Knowledge
     public PhraseIndex Index { get; }
 
     /// <summary>The reader of numbers in report text (measures.json).</summary>
-    public MeasureReader Measures { get; }
+    public MeasureReader Measures { get; private set; }
+
+    /// <summary>
+    /// This knowledge with a reader of numbers whose every match is limited to <paramref name="timeout"/>
+    /// (tests: a sentence given up on must be named, whatever the machine's speed).
+    /// </summary>
+    internal Knowledge WithMeasureTimeout(TimeSpan timeout)
+    {
+        var copy = (Knowledge)MemberwiseClone();
+        copy.Measures = MeasureReader.Build(ValueSetFile.Load<MeasureFile>(MeasuresResource), timeout);
+        return copy;
+    }
+
+    private const string MeasuresResource = "PttmHooks.Clinical.measures.json";
 
     /// <summary>The report family a category or document type names (imaging, cardiac ultrasound, pathology), if any.</summary>
     public ReportFamily? FamilyOf(CodeableConcept? concept)
@@ -413,7 +426,7 @@ internal sealed class Knowledge
     {
         var file = ValueSetFile.Load<ValueSetFile>("PttmHooks.Clinical.value-sets.json");
         var phrases = ValueSetFile.Load<PhraseFile>("PttmHooks.Clinical.phrases.json");
-        var measures = ValueSetFile.Load<MeasureFile>("PttmHooks.Clinical.measures.json");
+        var measures = ValueSetFile.Load<MeasureFile>(MeasuresResource);
 
         var systems = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (alias, url) in file.Systems)

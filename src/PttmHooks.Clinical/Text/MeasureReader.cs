@@ -52,8 +52,10 @@ internal sealed class MeasureReader
         _gapConcepts = gapConcepts;
     }
 
-    public static MeasureReader Build(MeasureFile file)
+    /// <summary>Builds the reader of <paramref name="file"/>; <paramref name="timeout"/> limits each match (1 s; tests set less).</summary>
+    public static MeasureReader Build(MeasureFile file, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? Timeout;
         var byName = new Dictionary<string, MeasureEntry>(StringComparer.Ordinal);
         foreach (var measure in file.Measures)
         {
@@ -82,14 +84,16 @@ internal sealed class MeasureReader
         const string Num = @"\d{1,4}(?:\.\d{1,3})?";
         var pattern = $@"(?<![\p{{L}}\p{{N}}])(?<name>{names})(?![\p{{L}}\p{{N}}])"
             + $@"(?:[ \t]*(?:[:=~≈(,]|(?:{connectors})(?![\p{{L}}\p{{N}}])))*?"
-            + $@"[ \t]*(?<cmp>[<>≤≥]=?)?[ \t]*(?<v1>{Num})"
+            // Atomic: the blanks before a comparator are never split between the two blank runs
+            // (a run of n blanks before something that is not a number cost n² steps).
+            + $@"(?>[ \t]*)(?<cmp>[<>≤≥]=?)?[ \t]*(?<v1>{Num})"
             + $@"(?:[ \t]*(?:-|–|—|to)[ \t]*(?<v2>{Num}))?"
             + $@"(?:[ \t]*(?<unit>{unitPattern}))?(?![\p{{L}}\p{{N}}])";
         const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.Compiled;
         var reader = new MeasureReader(
-            new Regex(pattern, Options, Timeout),
-            new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{names})(?![\p{{L}}\p{{N}}])", Options, Timeout),
-            new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{Alternatives(gapConcepts.Keys)})(?![\p{{L}}\p{{N}}])", Options, Timeout),
+            new Regex(pattern, Options, limit),
+            new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{names})(?![\p{{L}}\p{{N}}])", Options, limit),
+            new Regex($@"(?<![\p{{L}}\p{{N}}])(?:{Alternatives(gapConcepts.Keys)})(?![\p{{L}}\p{{N}}])", Options, limit),
             byName,
             units,
             gapConcepts);
