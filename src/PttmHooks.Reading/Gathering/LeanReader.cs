@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using System.Text.Unicode;
 using Hl7.Fhir.Introspection;
 using Hl7.Fhir.Model;
 
@@ -254,7 +255,9 @@ internal static class LeanReader
 
                 if (!build)
                 {
-                    return true;
+                    // Not transcoded, but checked: a string of the request's document is not
+                    // checked for UTF-8 until it is read, and the SDK's read of it throws.
+                    return reader.ValueIsEscaped ? reader.GetString() is not null : Utf8.IsValid(reader.ValueSpan);
                 }
 
                 json = reader.GetString();

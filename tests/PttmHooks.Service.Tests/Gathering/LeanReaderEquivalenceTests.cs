@@ -229,6 +229,39 @@ public sealed partial class LeanReaderEquivalenceTests
         AssertEquivalent(request, sample.EvaluatedAt, "status Final", out _);
     }
 
+    [Theory]
+    [InlineData("text", "{\"status\":\"generated\",\"div\":\"<div xmlns=\\\"http://www.w3.org/1999/xhtml\\\">MARK</div>\"}")]
+    [InlineData("identifier", "[{\"system\":\"urn:oid:1.2.3\",\"value\":\"MARK\"}]")]
+    [InlineData("status", "\"MARK\"")]
+    public void Invalid_utf8_in_a_string_reads_alike_read_or_skipped(string element, string json)
+    {
+        // A string of the request's document is not checked for UTF-8 until it is read.
+        var sample = SampleCase.Load(TestFiles.Path("cases", "seed004-breast-history-hypoxaemia-vq"));
+        var request = SampleRequests.Build(sample, TestFiles.Templates, at: null, Guid.NewGuid());
+        foreach (var spo2 in Http.PrefetchedResources(request, "seed004-obs5"))
+        {
+            spo2[element] = JsonNode.Parse(json);
+        }
+
+        var text = JsonSerializer.SerializeToUtf8Bytes(request);
+        var mark = "MARK"u8;
+        var bytes = new List<byte>(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (text.AsSpan(i).StartsWith(mark))
+            {
+                bytes.AddRange(new byte[] { 0x41, 0xFF, 0xFE, 0x42 });
+                i += mark.Length - 1;
+                continue;
+            }
+
+            bytes.Add(text[i]);
+        }
+
+        AssertEquivalent([.. bytes], sample.EvaluatedAt, element, out var values);
+        Assert.True(values > 0);
+    }
+
     [Fact]
     public void Read_elements_name_elements_of_the_model()
     {
