@@ -20,6 +20,20 @@ public static class ReadingMetrics
         unit: "{element}",
         description: "Elements of FHIR resources that were not valid FHIR R4 and were read as absent, by resource type, element path and source (prefetch, fhir-server, file).");
 
+    private static readonly Counter<long> s_prefetchParsed = s_meter.CreateCounter<long>(
+        "pttm.prefetch.values.parsed",
+        unit: "{value}",
+        description: "Prefetch values parsed, by parser: lean (the one-pass reader of clean data) or firely (the Firely SDK, for a value the lean reader had a doubt about, or when asked for).");
+
+    /// <summary>Counts one prefetch value parsed by <paramref name="parser"/> (<c>lean</c> or <c>firely</c>).</summary>
+    public static void RecordPrefetchParsed(string parser)
+    {
+        if (s_prefetchParsed.Enabled && !Telemetry.WarmUpCalls.Active)
+        {
+            s_prefetchParsed.Add(1, new KeyValuePair<string, object?>("parser", parser));
+        }
+    }
+
     /// <summary>Counts each element of <paramref name="removed"/>.</summary>
     public static void RecordReadInPart(IReadOnlyList<UnreadableElement> removed, string source)
     {
