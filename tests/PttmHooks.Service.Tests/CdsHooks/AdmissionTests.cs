@@ -50,10 +50,9 @@ public sealed class AdmissionTests : IDisposable
         {
             using (refused)
             {
-                var issues = await refused.ErrorAsync(HttpStatusCode.ServiceUnavailable);
+                var issues = await RefusedAsync(refused);
                 Assert.Equal("throttled", Assert.Single(issues).Code);
                 Assert.Contains("Cds:Admission:MaxBytesInFlight", issues[0].Diagnostics, StringComparison.Ordinal);
-                Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
             }
         }
 
@@ -155,8 +154,7 @@ public sealed class AdmissionTests : IDisposable
         // 20,000 bytes read of the chunked body, and 50,000 more would pass the 65,536.
         using (var refused = await Post(Body(50_000)))
         {
-            await refused.ErrorAsync(HttpStatusCode.ServiceUnavailable);
-            Assert.NotNull(refused.Headers.RetryAfter);
+            await RefusedAsync(refused);
         }
 
         chunked.Open();
@@ -176,9 +174,8 @@ public sealed class AdmissionTests : IDisposable
 
         using (var refused = await Post(new GatedBody(Body(Large), chunked: true, gateAt: null)))
         {
-            var issues = await refused.ErrorAsync(HttpStatusCode.ServiceUnavailable);
+            var issues = await RefusedAsync(refused);
             Assert.Contains("at least", issues[0].Diagnostics, StringComparison.Ordinal);
-            Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
         }
 
         Assert.Equal(Large, Admission.InFlight);
@@ -214,6 +211,17 @@ public sealed class AdmissionTests : IDisposable
         var call = Post(gate);
         await InFlightAsync(Large);
         return (gate, call);
+    }
+
+    /// <summary>
+    /// Asserts a refusal by the admission budget: 503 with an OperationOutcome and a Retry-After of
+    /// the configured second. Gives its issues.
+    /// </summary>
+    private static async Task<IReadOnlyList<(string Diagnostics, string? Expression, string Code)>> RefusedAsync(HttpResponseMessage refused)
+    {
+        var issues = await refused.ErrorAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
+        return issues;
     }
 
     /// <summary>Lets a held call finish, waits until nothing is in flight, and gives its status.</summary>
