@@ -132,7 +132,12 @@ public sealed class BatchedConsoleLoggerProvider : ILoggerProvider, ISupportExte
         }
 
         _queue.Enqueue((text, error));
-        if (entry.LogLevel >= LogLevel.Error)
+        if (_stopping)
+        {
+            // Stopped while this event was being queued: the writer's last drain may have missed it.
+            Drain();
+        }
+        else if (entry.LogLevel >= LogLevel.Error)
         {
             _wake.Set();
         }
